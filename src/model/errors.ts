@@ -1,0 +1,21 @@
+/**
+ * Operational errors carry a stable `code` (undici's habit) so that the CLI can map them to an
+ * exit status and a one-line message, and tests can match on them.
+ */
+export class KwireError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KwireError';
+  }
+}
+
+/** The input is not a capture at all, or cannot be opened: exit 2. */
+export class InputError extends KwireError {
+  constructor(code: 'NOT_A_CAPTURE' | 'UNREADABLE' | 'IS_A_DIRECTORY' | 'NOT_FOUND', message: string) {
+    super(code, message);
+    this.name = 'InputError';
+  }
+}
