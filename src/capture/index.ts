@@ -1,0 +1,232 @@
+import { open } from 'node:fs/promises';
+import type { Readable, Transform } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { CaptureSink, CaptureSummary } from '../model/capture.js';
+import { InputError } from '../model/errors.js';
+import { PcapReader, isPcapMagic } from './pcap.js';
+import { PcapngReader, isPcapngMagic } from './pcapng.js';
+
+export { PcapReader } from './pcap.js';
+export { PcapngReader } from './pcapng.js';
+export { MAX_CAPLEN } from './record-stream.js';
+
+/** Large reads keep the per-chunk overhead small; memory stays bounded by backpressure. */
+const READ_CHUNK_BYTES = 1 << 20;
+/** Decompressed chunk size: also the most a corrupt gzip stream loses before its corruption. */
+const GUNZIP_CHUNK_BYTES = 64 << 10;
+/** Enough of the start of a stream to recognise it, and to show it when it is not a capture. */
+const SNIFF_BYTES = 24;
+const GZIP_MAGIC = 0x1f8b;
+
+export type CaptureReader = PcapReader | PcapngReader;
+
+/** A capture file (or stdin) opened for reading. */
+export interface CaptureSource {
+  /** Raw bytes, possibly gzip-compressed: readCapture() decompresses them. */
+  stream: Readable;
+  /** The name to use in messages: the path, or 'stdin'. */
+  name: string;
+  /** Bytes read from the file so far (compressed bytes for a .gz): for progress. */
+  sourceBytes(): number;
+}
+
+/**
+ * Opens a capture file, or stdin for '-'. Throws InputError NOT_FOUND, IS_A_DIRECTORY or
+ * UNREADABLE with a one-line message naming the file.
+ */
+export async function openCapture(path: string): Promise<CaptureSource> {
+  const stream = path === '-' ? process.stdin : await openFileStream(path);
+  // fs.ReadStream and net.Socket (stdin as a pipe or a terminal) both count what they read.
+  const counted = stream as Readable & { bytesRead?: number };
+  return { stream, name: path === '-' ? 'stdin' : path, sourceBytes: () => counted.bytesRead ?? 0 };
+}
+
+async function openFileStream(path: string): Promise<Readable> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      throw new InputError('IS_A_DIRECTORY', `${path}: is a directory`);
+    }
+  } catch (error) {
+    throw inputErrorFor(path, error);
+  }
+  return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
+}
+
+/** Maps a failure to open or read `path` to the InputError the CLI reports. */
+export function inputErrorFor(path: string, error: unknown): InputError {
+  if (error instanceof InputError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new InputError('NOT_FOUND', `${path}: no such file`);
+  if (code === 'EISDIR') return new InputError('IS_A_DIRECTORY', `${path}: is a directory`);
+  if (code === 'EACCES' || code === 'EPERM') return new InputError('UNREADABLE', `${path}: permission denied`);
+  return new InputError('UNREADABLE', `${path}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** Opens and reads a capture file ('-' for stdin) into `sink`. */
+export async function readCaptureFile(path: string, sink: CaptureSink): Promise<CaptureSummary> {
+  const source = await openCapture(path);
+  return readCapture(source.stream, source.name, sink);
+}
+
+/**
+ * Reads a pcap or pcapng stream, gzip-compressed or not, into `sink`, chunk by chunk as the
+ * stream yields them. Throws InputError NOT_A_CAPTURE when the stream is not a capture at all;
+ * a capture damaged part-way is not an error: the summary's `damage` says where it stopped.
+ * `onChunk` is called after each chunk of the source has been consumed (for progress).
+ */
+export async function readCapture(
+  input: Readable,
+  name: string,
+  sink: CaptureSink,
+  onChunk?: () => void,
+): Promise<CaptureSummary> {
+  const chunks: AsyncIterator<Buffer> = input[Symbol.asyncIterator]();
+  try {
+    const first = await nextChunk(chunks, name);
+    if (first && first.length >= 2 && first.readUInt16BE(0) === GZIP_MAGIC) {
+      return await readGzip(first, chunks, new CaptureFeeder(sink, name, true), onChunk);
+    }
+    const feeder = new CaptureFeeder(sink, name, false);
+    for (let chunk = first; chunk && feeder.push(chunk); chunk = await nextChunk(chunks, name)) onChunk?.();
+    return feeder.finish();
+  } finally {
+    // Stops (and closes) the source when the reader stopped early.
+    await chunks.return?.();
+  }
+}
+
+async function nextChunk(chunks: AsyncIterator<Buffer>, name: string): Promise<Buffer | null> {
+  try {
+    const next = await chunks.next();
+    return next.done ? null : next.value;
+  } catch (error) {
+    throw inputErrorFor(name, error);
+  }
+}
+
+/**
+ * Decompresses through zlib's events rather than a stream iterator: an iterator drops what zlib
+ * produced before an error, and that is exactly the part of a corrupt file we want to keep (zlib
+ * itself discards the output of the pass that fails: at most GUNZIP_CHUNK_BYTES). Each
+ * decompressed chunk is consumed as it appears; a compressed chunk is written only after the
+ * previous one has been processed, which bounds memory.
+ */
+async function readGzip(
+  first: Buffer,
+  chunks: AsyncIterator<Buffer>,
+  feeder: CaptureFeeder,
+  onChunk: (() => void) | undefined,
+): Promise<CaptureSummary> {
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+  let open = true;
+  gunzip.on('data', (chunk: Buffer) => {
+    if (open && !feeder.push(chunk)) open = false;
+  });
+  let failure: Error | null = null;
+  // Always listened to: an 'error' may come a tick after the callback that settled a write.
+  gunzip.on('error', (error) => {
+    failure ??= error;
+  });
+  try {
+    for (let chunk: Buffer | null = first; chunk && open && !failure; chunk = await nextChunk(chunks, feeder.name)) {
+      failure ??= await settle(gunzip, (done) => gunzip.write(chunk, done));
+      onChunk?.();
+    }
+    if (open && !failure) {
+      // end()'s callback comes at 'finish', before zlib has checked the end of the stream.
+      gunzip.end();
+      failure ??= await finished(gunzip).then(
+        () => null,
+        (error: Error) => error,
+      );
+    }
+  } finally {
+    gunzip.destroy();
+  }
+  return feeder.finish(failure ? `gzip stream corrupt: ${failure.message}` : undefined);
+}
+
+/** Waits for `start`'s callback, or for the stream to fail or close; resolves to the failure. */
+function settle(stream: Transform, start: (done: (error?: Error | null) => void) => void): Promise<Error | null> {
+  return new Promise((resolve) => {
+    const done = (error?: Error | null) => {
+      stream.off('error', done).off('close', done);
+      resolve(error ?? stream.errored ?? null);
+    };
+    stream.once('error', done).once('close', done);
+    start(done);
+  });
+}
+
+/** Holds the first bytes until the format is known, then hands every chunk to its reader. */
+class CaptureFeeder {
+  private head: Buffer[] = [];
+  private headLength = 0;
+  private reader: CaptureReader | null = null;
+
+  constructor(
+    private readonly sink: CaptureSink,
+    readonly name: string,
+    private readonly compressed: boolean,
+  ) {}
+
+  /** Returns false once reading can stop. */
+  push(chunk: Buffer): boolean {
+    if (this.reader) return this.reader.push(chunk);
+    this.head.push(chunk);
+    this.headLength += chunk.length;
+    if (this.headLength < SNIFF_BYTES) return true;
+    return this.start() !== null && this.reader!.push(this.takeHead());
+  }
+
+  /** Ends the stream; `cause` says why it ended early. Throws when it was not a capture. */
+  finish(cause?: string): CaptureSummary {
+    if (!this.reader) {
+      if (this.headLength === 0 && cause) throw notACapture(this.name, cause);
+      if (!this.start()) throw notACapture(this.name, describeStart(this.takeHead(), this.compressed));
+      this.reader!.push(this.takeHead());
+    }
+    return this.reader!.end(cause);
+  }
+
+  private start(): CaptureReader | null {
+    this.reader = createCaptureReader(this.peekHead(), this.sink, this.name);
+    return this.reader;
+  }
+
+  private peekHead(): Buffer {
+    if (this.head.length > 1) this.head = [Buffer.concat(this.head)];
+    return this.head[0] ?? Buffer.alloc(0);
+  }
+
+  private takeHead(): Buffer {
+    const head = this.peekHead();
+    this.head = [];
+    return head;
+  }
+}
+
+/** A reader for the format `head` (the first bytes of the stream) shows, or null. */
+export function createCaptureReader(head: Buffer, sink: CaptureSink, name: string): CaptureReader | null {
+  if (isPcapMagic(head)) return new PcapReader(sink, name);
+  if (isPcapngMagic(head)) return new PcapngReader(sink, name);
+  return null;
+}
+
+function notACapture(name: string, what: string): InputError {
+  return new InputError('NOT_A_CAPTURE', `${name}: not a pcap or pcapng capture (${what})`);
+}
+
+/** The first bytes as text when they are printable, else as hex. */
+function describeStart(head: Buffer, compressed: boolean): string {
+  if (head.length === 0) return compressed ? 'empty after gzip decompression' : 'empty file';
+  const shown = head.subarray(0, 16);
+  const ellipsis = head.length > shown.length ? '…' : '';
+  const printable = shown.every((byte) => (byte >= 0x20 && byte < 0x7f) || byte === 0x09 || byte === 0x0a || byte === 0x0d);
+  const start = printable ? JSON.stringify(shown.toString('latin1') + ellipsis) : `0x${shown.toString('hex')}${ellipsis}`;
+  return `${compressed ? 'decompressed, ' : ''}starts with ${start}`;
+}
