@@ -94,7 +94,7 @@ const Ethernet = { TYPE: 12, LENGTH: 14 } as const;
 const VlanTag = { TCI: 0, TYPE: 2, LENGTH: 4 } as const;
 const VLAN_ID_MASK = 0x0fff;
 /** PPPoE session header (RFC 2516) and the PPP protocol field after it. */
-const Pppoe = { PPP_PROTOCOL: 6, LENGTH: 8 } as const;
+const Pppoe = { PAYLOAD_LENGTH: 4, PPP_PROTOCOL: 6, LENGTH: 8 } as const;
 const PppProtocol = { IPV4: 0x0021, IPV6: 0x0057 } as const;
 /** Linux cooked capture v1 and v2 (https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html, …SLL2.html). */
 const Sll = { HATYPE: 2, PROTOCOL: 14, LENGTH: 16 } as const;
@@ -251,8 +251,13 @@ export class PacketDecoder {
     if (end - off < Pppoe.LENGTH) return 'truncated-link';
     this.layers |= Layer.PPPOE;
     const protocol = buf.readUInt16BE(off + Pppoe.PPP_PROTOCOL);
-    if (protocol === PppProtocol.IPV4) return this.ipv4(buf, off + Pppoe.LENGTH, end, wireEnd, out);
-    if (protocol === PppProtocol.IPV6) return this.ipv6(buf, off + Pppoe.LENGTH, end, wireEnd, out);
+    // The session length (from the PPP protocol field on) is where the packet ends, as tshark takes
+    // it: what a frame carries beyond it is padding, even where the IP length claims it.
+    const payloadEnd = off + Pppoe.PPP_PROTOCOL + buf.readUInt16BE(off + Pppoe.PAYLOAD_LENGTH);
+    const packetWireEnd = Math.min(wireEnd, payloadEnd);
+    const packetEnd = Math.min(end, packetWireEnd);
+    if (protocol === PppProtocol.IPV4) return this.ipv4(buf, off + Pppoe.LENGTH, packetEnd, packetWireEnd, out);
+    if (protocol === PppProtocol.IPV6) return this.ipv6(buf, off + Pppoe.LENGTH, packetEnd, packetWireEnd, out);
     return 'ignored'; // LCP, IPCP, authentication …
   }
 
@@ -485,9 +490,14 @@ export class PacketDecoder {
   }
 }
 
-/** Where a packet whose length field says `length` from `start` ends; 0 (TSO/GSO, jumbogram) means "as far as the frame goes". */
+/**
+ * Where a packet whose length field says `length` from `start` ends; 0 (TSO/GSO, jumbogram) means
+ * "as far as the frame goes". A length beyond the frame's end on the wire claims bytes that never
+ * existed: the packet ends with the frame (the bytes the capture cut off are still counted, through
+ * `wireEnd`).
+ */
 function lengthOrFrame(length: number, start: number, wireEnd: number): number {
-  return length === 0 ? wireEnd : start + length;
+  return length === 0 ? wireEnd : Math.min(start + length, wireEnd);
 }
 
 function setAddresses(out: DecodedPacket, buf: Buffer, version: 4 | 6, srcOff: number, dstOff: number, proto: number): void {
