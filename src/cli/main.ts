@@ -1,0 +1,70 @@
+/**
+ * `kwire`: parses the command line, runs the pipeline through lib.ts, prints, and maps errors
+ * to exit statuses (0 success, 2 bad usage or unreadable input) with one line on stderr.
+ */
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { analyze, StreamDumpFactory } from '../lib.js';
+import { KwireError } from '../model/errors.js';
+import { flowToJson } from '../model/document.js';
+import { parseCommandLine, usage, type ReadOptions } from './args.js';
+import { renderSummary } from './text.js';
+import { ProgressLine } from './progress.js';
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const parsed = parseCommandLine(argv);
+    switch (parsed.command) {
+      case 'help':
+        process.stdout.write((usage[parsed.topic ?? 'main'] ?? usage.main) + '\n');
+        return 0;
+      case 'version':
+        process.stdout.write(`kwire ${packageVersion()}\n`);
+        return 0;
+      case 'read':
+        return await read(parsed.options);
+    }
+  } catch (error) {
+    if (error instanceof KwireError) {
+      process.stderr.write(`kwire: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function read(options: ReadOptions): Promise<number> {
+  const showProgress = !options.quiet && process.stderr.isTTY === true;
+  const progress = showProgress ? new ProgressLine(process.stderr, fileSize(options.input)) : null;
+  const out = process.stdout;
+  const doc = await analyze(options.input, {
+    streams: options.streamsDir ? new StreamDumpFactory(options.streamsDir) : undefined,
+    onProgress: progress ? (p) => progress.update(p) : undefined,
+    onFlowEnd: options.ndjson ? (flow) => out.write(JSON.stringify({ type: 'flow', ...flowToJson(flow) }) + '\n') : undefined,
+  });
+  progress?.clear();
+
+  if (doc.capture.damage) {
+    const { offset, message } = doc.capture.damage;
+    process.stderr.write(
+      `kwire: warning: ${doc.capture.source}: ${message} at byte ${offset}; kept the ${doc.capture.packets} packets before it\n`,
+    );
+  }
+  if (options.json) out.write(JSON.stringify(doc, null, 2) + '\n');
+  else if (options.ndjson) out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');
+  else out.write(renderSummary(doc));
+  return 0;
+}
+
+function fileSize(input: string): number | null {
+  if (input === '-') return null;
+  try {
+    return statSync(input).size;
+  } catch {
+    return null;
+  }
+}
+
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}

@@ -1,0 +1,67 @@
+/**
+ * The human summary of `kwire read` (no --json): the capture, then one line per connection, in
+ * the columns tshark's conversation table and tcpflow's report use.
+ */
+import type { KwireDocument, FlowJson } from '../model/document.js';
+
+const count = new Intl.NumberFormat('en-US');
+
+export function renderSummary(doc: KwireDocument): string {
+  const { capture, flows } = doc;
+  const lines: string[] = [];
+  const span =
+    capture.firstTs === null || capture.lastTs === null
+      ? 'no packets'
+      : `${isoTime(capture.firstTs)} → ${isoTime(capture.lastTs)} (${(capture.lastTs - capture.firstTs).toFixed(3)} s)`;
+  lines.push(
+    `capture  ${capture.source}  ${capture.format}  ${capture.linktypes.join(',') || '-'}  ${count.format(capture.packets)} packets  ${count.format(capture.bytes)} bytes`,
+    `         ${span}`,
+  );
+  if (capture.decodeErrors > 0) {
+    const byName = Object.entries(capture.decodeErrorsByName)
+      .map(([name, n]) => `${name} ${count.format(n)}`)
+      .join(', ');
+    lines.push(`decode   ${count.format(capture.decodeErrors)} frames not decoded: ${byName}`);
+  }
+  if (capture.damage) lines.push(`damage   at byte ${count.format(capture.damage.offset)}: ${capture.damage.message}`);
+  lines.push(`flows    ${count.format(flows.length)} TCP connections${stateTally(flows)}`, '');
+  if (flows.length === 0) return lines.join('\n') + '\n';
+
+  const rows = flows.map((flow) => [
+    String(flow.id),
+    isoTime(flow.firstTs).slice(11),
+    endpoint(flow.src, flow.sport),
+    endpoint(flow.dst, flow.dport),
+    flow.state,
+    `${count.format(flow.packets.c2s)}/${count.format(flow.packets.s2c)}`,
+    `${count.format(flow.bytes.c2s)}/${count.format(flow.bytes.s2c)}`,
+    flow.gaps.c2s + flow.gaps.s2c === 0 ? '-' : `${count.format(flow.gaps.c2s)}/${count.format(flow.gaps.s2c)}`,
+  ]);
+  const header = ['id', 'start (UTC)', 'client', 'server', 'state', 'packets c→s/s→c', 'bytes c→s/s→c', 'gaps'];
+  const rightAligned = new Set([0, 5, 6, 7]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  for (const row of [header, ...rows]) {
+    lines.push(
+      row
+        .map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd(),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function stateTally(flows: FlowJson[]): string {
+  const tally = new Map<string, number>();
+  for (const flow of flows) tally.set(flow.state, (tally.get(flow.state) ?? 0) + 1);
+  if (tally.size === 0) return '';
+  return ': ' + [...tally].map(([state, n]) => `${count.format(n)} ${state}`).join(', ');
+}
+
+function endpoint(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function isoTime(ts: number): string {
+  return new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', '');
+}

@@ -1,0 +1,69 @@
+/**
+ * The JSON document of SPEC.md §5 (`kwire read --json`, and what `analyze()` returns). Fields
+ * that later stages fill (protocol, path, tls, findings …) are added to these types as they land.
+ */
+import type { CaptureFormat } from './capture.js';
+import type { FlowState, FlowRecord } from './flow.js';
+import type { TunnelInfo } from './packet.js';
+
+export interface CaptureJson {
+  source: string;
+  format: CaptureFormat;
+  /** LINKTYPE names (model/frame.ts linktypeName), in order of first appearance. */
+  linktypes: string[];
+  packets: number;
+  /** Bytes of the (decompressed) capture stream read. */
+  bytes: number;
+  firstTs: number | null;
+  lastTs: number | null;
+  /** Frames that did not decode (the sum of `decodeErrorsByName`). */
+  decodeErrors: number;
+  decodeErrorsByName: Record<string, number>;
+  /** Where a damaged capture stopped being readable; null for a whole capture. */
+  damage: { offset: number; message: string } | null;
+  /** Kernel drops reported by the capture (pcapng ISB, live backends); null when not reported. */
+  dropped: number | null;
+}
+
+export interface FlowJson {
+  id: number;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  firstTs: number;
+  lastTs: number;
+  packets: { c2s: number; s2c: number };
+  bytes: { c2s: number; s2c: number };
+  gaps: { c2s: number; s2c: number };
+  state: FlowState;
+  /** Outermost VLAN id, when tagged (an addition to SPEC.md §5). */
+  vlan?: number;
+  /** Outer addresses of an encapsulated flow (an addition to SPEC.md §5). */
+  tunnel?: TunnelInfo;
+}
+
+export interface KwireDocument {
+  capture: CaptureJson;
+  flows: FlowJson[];
+  findings: never[];
+}
+
+export function flowToJson(flow: FlowRecord): FlowJson {
+  const json: FlowJson = {
+    id: flow.id,
+    src: flow.src,
+    sport: flow.sport,
+    dst: flow.dst,
+    dport: flow.dport,
+    firstTs: flow.firstTs,
+    lastTs: flow.lastTs,
+    packets: { c2s: flow.packets[0], s2c: flow.packets[1] },
+    bytes: { c2s: flow.bytes[0], s2c: flow.bytes[1] },
+    gaps: { c2s: flow.gaps[0], s2c: flow.gaps[1] },
+    state: flow.state,
+  };
+  if (flow.vlan >= 0) json.vlan = flow.vlan;
+  if (flow.tunnel) json.tunnel = flow.tunnel;
+  return json;
+}

@@ -1,0 +1,128 @@
+/**
+ * The command line as users meet it: exit statuses, one-line errors naming the file, JSON and
+ * NDJSON on stdout, stdin, gzip, and --streams. Runs the built CLI (npm test builds dist/ first).
+ */
+import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { kwire } from './helpers/cli.js';
+import { corpusPath } from './helpers/corpus.js';
+
+const getPcap = corpusPath('zeek/http/get.pcap');
+const scratch = () => mkdtempSync(path.join(tmpdir(), 'kwire-cli-'));
+
+describe('kwire read', () => {
+  it('prints the SPEC.md §5 document with --json', () => {
+    const result = kwire(['read', getPcap, '--json', '-q']);
+    expect(result.status).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.capture).toMatchObject({ source: getPcap, format: 'pcap', linktypes: ['ETHERNET'], packets: 14, decodeErrors: 0, damage: null });
+    expect(doc.flows).toHaveLength(1);
+    expect(doc.flows[0]).toMatchObject({
+      id: 1, src: '141.142.228.5', sport: 59856, dst: '192.150.187.43', dport: 80, state: 'closed',
+      packets: { c2s: 7, s2c: 7 }, bytes: { c2s: 136, s2c: 5007 },
+      gaps: { c2s: 0, s2c: 0 },
+    });
+    expect(doc.findings).toEqual([]);
+  });
+
+  it('reads the same capture from stdin and gzip-compressed', () => {
+    const plain = JSON.parse(kwire(['read', getPcap, '--json']).stdout);
+    const fromStdin = JSON.parse(kwire(['read', '-', '--json'], { input: readFileSync(getPcap) }).stdout);
+    const dir = scratch();
+    writeFileSync(path.join(dir, 'get.pcap.gz'), gzipSync(readFileSync(getPcap)));
+    const gzipped = JSON.parse(kwire(['read', path.join(dir, 'get.pcap.gz'), '--json']).stdout);
+    expect(fromStdin.flows).toEqual(plain.flows);
+    expect(gzipped.flows).toEqual(plain.flows);
+    expect(fromStdin.capture.source).toBe('stdin');
+  });
+
+  it('streams one record per line with --ndjson', () => {
+    const result = kwire(['read', corpusPath('hotplace/http/http2.pcapng'), '--ndjson']);
+    const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(records.filter((r) => r.type === 'flow')).toHaveLength(16);
+    expect(records.at(-1)).toMatchObject({ type: 'capture', packets: 157, format: 'pcapng' });
+  });
+
+  it('prints a human summary by default', () => {
+    const result = kwire(['read', getPcap]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('14 packets');
+    expect(result.stdout).toContain('1 TCP connections: 1 closed');
+    expect(result.stdout).toMatch(/141\.142\.228\.5:59856\s+192\.150\.187\.43:80\s+closed/);
+  });
+
+  it('writes tcpflow-named streams with --streams', () => {
+    const dir = scratch();
+    expect(kwire(['read', getPcap, '-q', '--streams', dir]).status).toBe(0);
+    const files = readdirSync(dir).sort();
+    expect(files).toHaveLength(2);
+    expect(files.every((f) => /^(141\.142\.228\.005\.59856-192\.150\.187\.043\.00080|192\.150\.187\.043\.00080-141\.142\.228\.005\.59856)$/.test(f))).toBe(true);
+    const request = files.find((f) => f.endsWith('.00080'))!;
+    expect(readFileSync(path.join(dir, request), 'latin1')).toMatch(/^GET \/download\/CHANGES\.bro-aux\.txt HTTP\/1\.1\r\n/);
+  });
+
+  it('exits 2 with one line naming the file for input that is not a capture', () => {
+    const malformed = corpusPath('node-pcap-parser/malformed.pcap');
+    const result = kwire(['read', malformed]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(malformed);
+    expect(result.stderr).toContain('not a pcap or pcapng capture');
+  });
+
+  it('exits 2 for a directory, a missing file and an empty file', () => {
+    const dir = scratch();
+    const empty = path.join(dir, 'empty.pcap');
+    writeFileSync(empty, '');
+    for (const [input, says] of [[dir, 'directory'], [path.join(dir, 'nope.pcap'), 'no such file'], [empty, 'empty']]) {
+      const result = kwire(['read', input]);
+      expect(result.status, input).toBe(2);
+      expect(result.stderr.trim().split('\n'), input).toHaveLength(1);
+      expect(result.stderr).toContain(input);
+      expect(result.stderr.toLowerCase()).toContain(says);
+    }
+  });
+
+  it('keeps every flow before the damage of a corrupt capture, warns with the offset and exits 0', () => {
+    const corrupt = corpusPath('suricata-verify/bug-1450-04_tls_DER-incomplete-header.pcap');
+    const result = kwire(['read', corrupt, '--json']);
+    expect(result.status).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.capture.packets).toBe(6);
+    expect(doc.flows).toHaveLength(1);
+    expect(doc.capture.damage.offset).toBeGreaterThan(24);
+    expect(result.stderr).toContain(corrupt);
+    expect(result.stderr).toContain(`at byte ${doc.capture.damage.offset}`);
+  });
+
+  it('treats a capture cut mid-record (a killed tcpdump) the same way', () => {
+    const dir = scratch();
+    const whole = readFileSync(getPcap);
+    const cut = path.join(dir, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, whole.length - 100));
+    const result = kwire(['read', cut, '--json']);
+    expect(result.status).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.capture.packets).toBe(13);
+    expect(doc.flows).toHaveLength(1);
+    expect(result.stderr).toMatch(/warning: .*cut\.pcap/);
+  });
+
+  it('exits 2 on bad usage', () => {
+    expect(kwire(['read']).status).toBe(2);
+    expect(kwire(['read', getPcap, '--bogus']).stderr).toMatch(/^kwire: .*--bogus/);
+    expect(kwire(['frobnicate']).status).toBe(2);
+    expect(kwire(['read', getPcap, '--json', '--ndjson']).status).toBe(2);
+  });
+
+  it('documents every command with --help', () => {
+    expect(kwire(['--help']).stdout).toContain('kwire read');
+    const help = kwire(['read', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--streams DIR');
+    expect(help.stdout).toContain('Examples:');
+  });
+});
