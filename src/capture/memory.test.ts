@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
 import type { Frame } from '../model/frame.js';
 import { readCapture } from './index.js';
+import { pcapGlobalHeader, writePcapRecordHeader } from '../../test/helpers/pcap-file.js';
 
 const RECORD_DATA = 1500;
 const RECORD = 16 + RECORD_DATA;
@@ -12,17 +13,10 @@ const TOTAL = RECORDS * RECORD;
 
 /** A pcap of RECORDS records, made on the fly from one period of identical records. */
 function syntheticPcap(): Readable {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
+  const header = pcapGlobalHeader(1, 65535);
   const period = Buffer.alloc(CHUNK + 2 * RECORD);
   for (let offset = 0; offset + RECORD <= period.length; offset += RECORD) {
-    period.writeUInt32LE(1_700_000_000, offset);
-    period.writeUInt32LE(RECORD_DATA, offset + 8);
-    period.writeUInt32LE(RECORD_DATA, offset + 12);
+    writePcapRecordHeader(period, offset, 1_700_000_000, RECORD_DATA);
   }
   async function* chunks() {
     yield header;

@@ -2,6 +2,7 @@
  * Test-only helpers: build packets layer by layer (so that a fixture says what it is), wrap them
  * in Frames, write them to a classic pcap for tshark, and ask tshark about them.
  */
+import { pcapGlobalHeader, writePcapRecordHeader } from '../../test/helpers/pcap-file.js';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { Frame } from '../model/frame.js';
@@ -205,20 +206,10 @@ export interface PcapRecord {
 
 /** Writes a classic little-endian microsecond pcap. */
 export function writePcap(path: string, linktype: number, records: PcapRecord[]): void {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(262144, 16);
-  header.writeUInt32LE(linktype, 20);
-  const parts: Buffer[] = [header];
+  const parts: Buffer[] = [pcapGlobalHeader(linktype)];
   records.forEach((record, i) => {
     const recordHeader = Buffer.alloc(16);
-    const ts = record.ts ?? 1_700_000_000 + i;
-    recordHeader.writeUInt32LE(Math.floor(ts), 0);
-    recordHeader.writeUInt32LE(Math.round((ts % 1) * 1e6), 4);
-    recordHeader.writeUInt32LE(record.data.length, 8);
-    recordHeader.writeUInt32LE(record.origlen ?? record.data.length, 12);
+    writePcapRecordHeader(recordHeader, 0, record.ts ?? 1_700_000_000 + i, record.data.length, record.origlen);
     parts.push(recordHeader, record.data);
   });
   writeFileSync(path, Buffer.concat(parts));

@@ -5,6 +5,7 @@
  * that memory does not grow with the size of the capture; no file is written.
  */
 import { Readable } from 'node:stream';
+import { pcapGlobalHeader, writePcapRecordHeader } from './pcap-file.js';
 
 export interface SyntheticOptions {
   connections: number;
@@ -23,13 +24,7 @@ export function syntheticPcap(options: SyntheticOptions): Readable {
 }
 
 function* generate({ connections, segmentsPerConnection, concurrent }: SyntheticOptions, payloadBytes: number): Generator<Buffer> {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(262144, 16);
-  header.writeUInt32LE(1, 20);
-  yield header;
+  yield pcapGlobalHeader(1);
 
   const payload = Buffer.alloc(payloadBytes, 0x61);
   let ts = 1_700_000_000;
@@ -89,10 +84,7 @@ interface Endpoint {
 function frame(from: Endpoint, to: Endpoint, seq: number, ack: number, flags: number, payload: Buffer | null, ts: number): Buffer {
   const length = ETH + IP + TCP + (payload?.length ?? 0);
   const buf = Buffer.alloc(16 + length);
-  buf.writeUInt32LE(Math.floor(ts), 0);
-  buf.writeUInt32LE(Math.round((ts % 1) * 1e6) % 1e6, 4);
-  buf.writeUInt32LE(length, 8);
-  buf.writeUInt32LE(length, 12);
+  writePcapRecordHeader(buf, 0, ts, length);
   const eth = 16;
   buf.writeUInt16BE(0x0800, eth + 12);
   const ip = eth + ETH;
