@@ -50,7 +50,7 @@ describe('kwire read', () => {
     const result = kwire(['read', getPcap]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('14 packets');
-    expect(result.stdout).toContain('1 TCP connections: 1 closed');
+    expect(result.stdout).toContain('1 TCP connection: 1 closed');
     expect(result.stdout).toMatch(/141\.142\.228\.5:59856\s+192\.150\.187\.43:80\s+closed/);
   });
 

@@ -47,7 +47,7 @@ async function read(options: ReadOptions): Promise<number> {
   if (doc.capture.damage) {
     const { offset, message } = doc.capture.damage;
     process.stderr.write(
-      `kwire: warning: ${doc.capture.source}: ${message} at byte ${offset}; kept the ${doc.capture.packets} packets before it\n`,
+      `kwire: warning: ${doc.capture.source}: damaged at byte ${offset} (${message}); kept the ${doc.capture.packets} packets before it\n`,
     );
   }
   if (options.json) out.write(JSON.stringify(doc, null, 2) + '\n');

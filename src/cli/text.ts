@@ -24,7 +24,7 @@ export function renderSummary(doc: KwireDocument): string {
     lines.push(`decode   ${count.format(capture.decodeErrors)} frames not decoded: ${byName}`);
   }
   if (capture.damage) lines.push(`damage   at byte ${count.format(capture.damage.offset)}: ${capture.damage.message}`);
-  lines.push(`flows    ${count.format(flows.length)} TCP connections${stateTally(flows)}`, '');
+  lines.push(`flows    ${count.format(flows.length)} TCP connection${flows.length === 1 ? '' : 's'}${stateTally(flows)}`, '');
   if (flows.length === 0) return lines.join('\n') + '\n';
 
   const rows = flows.map((flow) => [
