@@ -8,10 +8,10 @@
 import type { Readable } from 'node:stream';
 import { openCapture, readCapture, type CaptureSource } from './capture/index.js';
 import { PacketDecoder } from './decode/index.js';
-import { FlowTable } from './flow/index.js';
+import { FlowTable, type FlowStats } from './flow/index.js';
 import { linktypeName, type Frame } from './model/frame.js';
 import { newDecodedPacket } from './model/packet.js';
-import { flowToJson, type KwireDocument } from './model/document.js';
+import { flowToJson, type KwireDocument, type ReassemblyCounts } from './model/document.js';
 import type { CaptureSink, InterfaceStats } from './model/capture.js';
 import type { FlowRecord, StreamFactory } from './model/flow.js';
 
@@ -105,8 +105,14 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
       decodeErrorsByName,
       damage: summary.damage,
       dropped,
+      reassembly: reassemblyCounts(flowTable.stats),
     },
     flows: flows.map(flowToJson),
     findings: [],
   };
+}
+
+function reassemblyCounts(stats: FlowStats): ReassemblyCounts {
+  const { retransmittedBytes, outOfOrderSegments, outOfWindow, gapBytes, portReuses, flowBudgetOverflows, totalBudgetOverflows, timeouts } = stats;
+  return { retransmittedBytes, outOfOrderSegments, outOfWindow, gapBytes, portReuses, flowBudgetOverflows, totalBudgetOverflows, timeouts };
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { kwire } from './helpers/cli.js';
@@ -54,6 +54,12 @@ describe('kwire read', () => {
     expect(result.stdout).toMatch(/141\.142\.228\.5:59856\s+192\.150\.187\.43:80\s+closed/);
   });
 
+  it('says what reassembly met: retransmissions, reordering and bytes never seen', () => {
+    const result = kwire(['read', corpusPath('zeek/tcp/reassembly.pcap')]);
+    expect(result.stdout).toContain('tcp      5,538 retransmitted bytes, 22 out-of-order segments, 4,376 bytes never seen\n');
+    expect(result.stdout).toMatch(/closed\s+\d+\/\d+\s+28,832\/0\s+4,376\/0\n/);
+  });
+
   it('writes tcpflow-named streams with --streams', () => {
     const dir = scratch();
     expect(kwire(['read', getPcap, '-q', '--streams', dir]).status).toBe(0);
@@ -84,6 +90,17 @@ describe('kwire read', () => {
       expect(result.stderr).toContain(input);
       expect(result.stderr.toLowerCase()).toContain(says);
     }
+  });
+
+  it('exits 2 with one line when the file may not be read', () => {
+    const dir = scratch();
+    const locked = path.join(dir, 'locked.pcap');
+    writeFileSync(locked, readFileSync(getPcap));
+    chmodSync(locked, 0);
+    // Root reads any file: as root, the CLI runs without the capabilities that let it.
+    const result = kwire(['read', locked], { asRootWithoutOverride: process.getuid?.() === 0 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(`kwire: ${locked}: permission denied\n`);
   });
 
   it('keeps every flow before the damage of a corrupt capture, warns with the offset and exits 0', () => {

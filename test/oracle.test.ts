@@ -100,6 +100,8 @@ describe.each(captures)('%s', (name) => {
     const doc = await analyze(file);
     if (fact.packets !== '?') expect(doc.capture.packets).toBe(Number(fact.packets));
     expect(doc.flows.length).toBe(fact.tcp_streams);
+    const gapsInFlows = doc.flows.reduce((sum, flow) => sum + flow.gaps.c2s + flow.gaps.s2c, 0);
+    expect(doc.capture.reassembly.gapBytes).toBe(gapsInFlows);
   });
 
   it("reassembles every flow direction as tshark's Follow TCP Stream does", async () => {

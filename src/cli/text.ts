@@ -2,7 +2,7 @@
  * The human summary of `kwire read` (no --json): the capture, then one line per connection, in
  * the columns tshark's conversation table and tcpflow's report use.
  */
-import type { KwireDocument, FlowJson } from '../model/document.js';
+import type { KwireDocument, FlowJson, ReassemblyCounts } from '../model/document.js';
 
 const count = new Intl.NumberFormat('en-US');
 
@@ -23,6 +23,8 @@ export function renderSummary(doc: KwireDocument): string {
       .join(', ');
     lines.push(`decode   ${count.format(capture.decodeErrors)} frames not decoded: ${byName}`);
   }
+  const tcp = tcpLine(capture.reassembly);
+  if (tcp) lines.push(`tcp      ${tcp}`);
   if (capture.damage) lines.push(`damage   at byte ${count.format(capture.damage.offset)}: ${capture.damage.message}`);
   lines.push(`flows    ${count.format(flows.length)} TCP connection${flows.length === 1 ? '' : 's'}${stateTally(flows)}`, '');
   if (flows.length === 0) return lines.join('\n') + '\n';
@@ -49,6 +51,24 @@ export function renderSummary(doc: KwireDocument): string {
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** The reassembly counts that are not zero, in words; '' when there is nothing to say. */
+function tcpLine(counts: ReassemblyCounts): string {
+  const said: [keyof ReassemblyCounts, string][] = [
+    ['retransmittedBytes', 'retransmitted bytes'],
+    ['outOfOrderSegments', 'out-of-order segments'],
+    ['gapBytes', 'bytes never seen'],
+    ['outOfWindow', 'segments out of window'],
+    ['portReuses', 'ports reused'],
+    ['timeouts', 'idle timeouts'],
+    ['flowBudgetOverflows', 'per-flow budget overflows'],
+    ['totalBudgetOverflows', 'total budget overflows'],
+  ];
+  return said
+    .filter(([key]) => counts[key] > 0)
+    .map(([key, words]) => `${count.format(counts[key])} ${words}`)
+    .join(', ');
 }
 
 function stateTally(flows: FlowJson[]): string {

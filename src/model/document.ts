@@ -23,6 +23,25 @@ export interface CaptureJson {
   damage: { offset: number; message: string } | null;
   /** Kernel drops reported by the capture (pcapng ISB, live backends); null when not reported. */
   dropped: number | null;
+  /** What TCP reassembly met and every budget it enforced, counted (flow/ FlowTable stats). */
+  reassembly: ReassemblyCounts;
+}
+
+export interface ReassemblyCounts {
+  /** Captured payload bytes dropped because their sequence numbers had been seen already. */
+  retransmittedBytes: number;
+  outOfOrderSegments: number;
+  /** Segments or ACKs too far ahead of the stream to be believed. */
+  outOfWindow: number;
+  /** Bytes never seen, all flows and directions (the sum of the flows' gaps). */
+  gapBytes: number;
+  /** Connections that replaced an earlier one on the same addresses and ports (a new SYN). */
+  portReuses: number;
+  /** Times a flow held more out-of-order data than its budget, and times all flows together did. */
+  flowBudgetOverflows: number;
+  totalBudgetOverflows: number;
+  /** Connections ended by their idle timeout. */
+  timeouts: number;
 }
 
 export interface FlowJson {

@@ -9,8 +9,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export function kwire(args: string[], options: { input?: Buffer; cwd?: string } = {}): CliResult {
-  const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'kwire'), ...args], {
+/**
+ * `asRootWithoutOverride` runs it as root that honours file modes: setpriv (util-linux) drops the
+ * capabilities with which root reads any file.
+ */
+export function kwire(args: string[], options: { input?: Buffer; cwd?: string; asRootWithoutOverride?: boolean } = {}): CliResult {
+  const command = [process.execPath, path.join(repoRoot, 'bin', 'kwire'), ...args];
+  if (options.asRootWithoutOverride) command.unshift('setpriv', '--bounding-set=-dac_override,-dac_read_search');
+  const result = spawnSync(command[0], command.slice(1), {
     cwd: options.cwd ?? repoRoot,
     input: options.input,
     encoding: 'utf8',
