@@ -63,7 +63,8 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
   let frames = 0;
   let firstTs: number | null = null;
   let lastTs: number | null = null;
-  let dropped: number | null = null;
+  /** Interface Statistics are cumulative: the last report of each interface counts. */
+  const droppedByInterface = new Map<number, number>();
 
   const sink: CaptureSink = {
     frame(frame: Frame) {
@@ -73,10 +74,10 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
       if (decoder.decode(frame, packet) === 'ok' && packet.proto === 6) flowTable.packet(packet, frame);
     },
     secrets() {
-      // Kept for the TLS decryption stage (a later issue); nothing reads them yet.
+      // Decryption Secrets Blocks arrive here; the TLS decryption stage (a later issue) will use them.
     },
     interfaceStats(stats: InterfaceStats) {
-      if (stats.dropped !== null) dropped = (dropped ?? 0) + stats.dropped;
+      if (stats.dropped !== null) droppedByInterface.set(stats.iface, stats.dropped);
     },
   };
 
@@ -91,7 +92,7 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
   flowTable.finish();
   flows.sort((a, b) => a.id - b.id);
 
-  const decodeErrorsByName = decoder.errorCounts();
+  const dropped = droppedByInterface.size === 0 ? null : [...droppedByInterface.values()].reduce((sum, n) => sum + n, 0);
   return {
     capture: {
       source: source.name,
@@ -101,8 +102,8 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
       bytes: summary.bytes,
       firstTs,
       lastTs,
-      decodeErrors: Object.values(decodeErrorsByName).reduce((sum, n) => sum + n, 0),
-      decodeErrorsByName,
+      decodeErrors: decoder.errorTotal,
+      decodeErrorsByName: decoder.errorCounts(),
       damage: summary.damage,
       dropped,
       reassembly: reassemblyCounts(flowTable.stats),

@@ -1,6 +1,6 @@
 /**
- * Test support for the capture readers (imported by the colocated *.test.ts only): a sink that
- * copies what it is given, and ways of feeding a buffer in chunks.
+ * Test support for the capture readers (imported by tests only): a sink that copies what it is
+ * given, ways of feeding a buffer in chunks, and a writer of pcapng blocks.
  */
 import type { Frame } from '../model/frame.js';
 import type { CaptureSink, CaptureSummary, InterfaceStats } from '../model/capture.js';
@@ -82,4 +82,78 @@ export function pcapngBlocks(file: Buffer): { offset: number; type: number; leng
     offset += length;
   }
   return blocks;
+}
+
+/** Builds blocks of one section in one byte order. */
+export class SectionWriter {
+  constructor(private readonly littleEndian: boolean) {}
+
+  block(type: number, body: Buffer): Buffer {
+    const padded = Buffer.alloc((body.length + 3) & ~3);
+    body.copy(padded);
+    const length = padded.length + 12;
+    return Buffer.concat([this.u32(type), this.u32(length), padded, this.u32(length)]);
+  }
+
+  u16(value: number): Buffer {
+    const buf = Buffer.alloc(2);
+    if (this.littleEndian) buf.writeUInt16LE(value);
+    else buf.writeUInt16BE(value);
+    return buf;
+  }
+
+  u32(value: number): Buffer {
+    const buf = Buffer.alloc(4);
+    if (this.littleEndian) buf.writeUInt32LE(value);
+    else buf.writeUInt32BE(value);
+    return buf;
+  }
+
+  u64(value: bigint): Buffer {
+    const buf = Buffer.alloc(8);
+    if (this.littleEndian) buf.writeBigInt64LE(value);
+    else buf.writeBigInt64BE(value);
+    return buf;
+  }
+
+  option(code: number, value: Buffer): Buffer {
+    const padded = Buffer.alloc((value.length + 3) & ~3);
+    value.copy(padded);
+    return Buffer.concat([this.u16(code), this.u16(value.length), padded]);
+  }
+
+  sectionHeader(major = 1): Buffer {
+    return this.block(0x0a0d0d0a, Buffer.concat([this.u32(0x1a2b3c4d), this.u16(major), this.u16(0), this.u64(-1n)]));
+  }
+
+  interface(linktype: number, snaplen: number, ...options: Buffer[]): Buffer {
+    const end = options.length ? [this.option(0, Buffer.alloc(0))] : [];
+    return this.block(1, Buffer.concat([this.u16(linktype), this.u16(0), this.u32(snaplen), ...options, ...end]));
+  }
+
+  enhanced(iface: number, ticks: bigint, data: Buffer, origlen = data.length): Buffer {
+    const ts = this.timestamp(ticks);
+    return this.block(6, Buffer.concat([this.u32(iface), ts, this.u32(data.length), this.u32(origlen), data]));
+  }
+
+  obsolete(iface: number, ticks: bigint, data: Buffer): Buffer {
+    const ts = this.timestamp(ticks);
+    return this.block(2, Buffer.concat([this.u16(iface), this.u16(0), ts, this.u32(data.length), this.u32(data.length), data]));
+  }
+
+  simple(origlen: number, data: Buffer): Buffer {
+    return this.block(3, Buffer.concat([this.u32(origlen), data]));
+  }
+
+  statistics(iface: number, ticks: bigint, ...options: Buffer[]): Buffer {
+    return this.block(5, Buffer.concat([this.u32(iface), this.timestamp(ticks), ...options, this.option(0, Buffer.alloc(0))]));
+  }
+
+  secrets(type: number, data: Buffer): Buffer {
+    return this.block(10, Buffer.concat([this.u32(type), this.u32(data.length), data]));
+  }
+
+  private timestamp(ticks: bigint): Buffer {
+    return Buffer.concat([this.u32(Number(ticks >> 32n)), this.u32(Number(ticks & 0xffffffffn))]);
+  }
 }

@@ -1,0 +1,27 @@
+/** analyze(), the programmatic API, on inputs built here. */
+import { expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { analyze } from '../src/lib.js';
+import { SectionWriter } from '../src/capture/testing.js';
+
+const pcapng = new SectionWriter(true);
+const isbDropped = (n: number) => pcapng.option(5, pcapng.u64(BigInt(n))); // isb_ifdrop
+
+it('counts kernel drops from the last Interface Statistics Block of each interface (they are cumulative)', async () => {
+  const file = Buffer.concat([
+    pcapng.sectionHeader(),
+    pcapng.interface(1, 65535),
+    pcapng.interface(1, 65535),
+    pcapng.statistics(0, 1n, isbDropped(5)),
+    pcapng.statistics(1, 2n, isbDropped(3)),
+    pcapng.statistics(0, 3n, isbDropped(7)),
+  ]);
+  const doc = await analyze(Readable.from([file], { objectMode: false }), {}, 'isb.pcapng');
+  expect(doc.capture.dropped).toBe(7 + 3);
+});
+
+it('reports no drops where the capture says nothing of them', async () => {
+  const file = Buffer.concat([pcapng.sectionHeader(), pcapng.interface(1, 65535)]);
+  const doc = await analyze(Readable.from([file], { objectMode: false }), {}, 'quiet.pcapng');
+  expect(doc.capture.dropped).toBeNull();
+});
