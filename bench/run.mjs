@@ -146,12 +146,12 @@ async function readWholeFile(path) {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) void chunk;
 }
 
-function section(date, fileText, rows, notes, sizeMb, packets) {
+function section(date, setup, fileText, rows, notes, sizeMb, packets) {
   const kwire = rows.find((row) => row.name === 'kwire' && row.wall !== null);
   const lines = [
     `## ${date} — ${relative(ROOT, file)}, ${runs} run${runs > 1 ? 's' : ''} each`,
     '',
-    machine(),
+    setup,
     fileText,
     '',
     '| tool | does | median wall s | CPU s (user+sys) | packets/s | MB/s | peak RSS MB | wall vs kwire |',
@@ -186,6 +186,8 @@ async function main() {
     if (made.status !== 0) throw new Error('make-capture failed');
   }
   const date = new Date().toISOString().replace(/:\d\d\.\d+Z$/, ' UTC').replace('T', ' ');
+  // Taken before the runs: the commit (and load) of the code that is timed, whatever happens meanwhile.
+  const setup = machine();
   const notes = [];
   const tools = TOOLS.filter((tool) => !only || only.has(tool.name)).map((tool) => ({ ...tool, why: unavailable(tool), results: [] }));
   for (const tool of tools) {
@@ -221,7 +223,7 @@ async function main() {
       cpu: tool.results.every((r) => r.cpu !== null) ? median(tool.results.map((r) => r.cpu)) : null,
       rssMb: Math.max(...tool.results.map((r) => r.rssMb)),
     });
-  const text = section(date, described.text, rows, notes, described.sizeMb, described.packets);
+  const text = section(date, setup, described.text, rows, notes, described.sizeMb, described.packets);
   writeResults(text);
   console.log(`\n${text}\nbench: written to ${relative(process.cwd(), RESULTS)}`);
 }
