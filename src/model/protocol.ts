@@ -1,0 +1,156 @@
+/**
+ * What analyzers/ learn about a connection: the `protocol`, `tls`, `http` and `ssh` parts of
+ * SPEC.md §5, as one record per flow (Zeek's habit: one documented record, written when the
+ * connection ends). Unknown is null, never a guess.
+ */
+
+export type Protocol = 'tls' | 'http' | 'h2c' | 'ssh' | 'unknown';
+
+/** Which side sent something. */
+export type Side = 'client' | 'server';
+
+/** How a fact about client authentication was established. */
+export type Evidence = 'observed' | 'decrypted' | 'inferred' | 'unknown';
+
+export type CertVerdict = 'trusted' | 'untrusted' | 'self-signed' | 'expired' | 'name-mismatch' | 'unknown';
+
+export interface CertificateInfo {
+  /** RFC 4514 order as tshark and openssl print it, e.g. `CN=node1@1700000000`. */
+  subject: string;
+  issuer: string;
+  /** Hex, upper case, as openssl prints it. */
+  serial: string;
+  /** ISO 8601. */
+  notBefore: string;
+  notAfter: string;
+  /** SHA-256 of the DER, lower-case hex. */
+  sha256: string;
+  selfSigned: boolean;
+  /** `DNS:name`, `IP:address`, `URI:…`, `email:…`. */
+  san: string[];
+  /** `RSA`, `EC`, `Ed25519`, `Ed448`, `DSA`. */
+  keyType: string;
+  /** Bits (RSA modulus, EC curve size). */
+  keySize: number | null;
+  /** EC curve name (`prime256v1`, `secp384r1`), else null. */
+  curve: string | null;
+  isCA: boolean;
+  keyUsage: string[];
+  /** Extended key usages by name (`serverAuth`, `clientAuth`) or OID. */
+  extKeyUsage: string[];
+}
+
+/** One handshake message, for the ladder of the flow detail view. */
+export interface HandshakeStep {
+  from: Side;
+  /** `ClientHello`, `Certificate`, `ChangeCipherSpec`, `EncryptedRecord`, `Alert` … */
+  message: string;
+  /** Bytes of the message (or of the encrypted record). */
+  length: number;
+  /** Capture time, seconds. */
+  ts: number;
+}
+
+export interface TlsAlert {
+  from: Side;
+  level: 'warning' | 'fatal' | 'unknown';
+  description: string;
+  /** True when the alert was seen in clear (TLS 1.2 and below, or before encryption). */
+  inClear: boolean;
+}
+
+export interface TlsInfo {
+  /** Negotiated version: `1.0` … `1.3`, `SSLv3`, `SSLv2`, or a draft name; null before a ServerHello. */
+  version: string | null;
+  /** The client's highest offered version (supported_versions or legacy_version). */
+  clientVersion: string | null;
+  sni: string | null;
+  /** ALPN protocols the client offered, and the one the server chose. */
+  alpnOffered: string[];
+  alpn: string | null;
+  /** IANA name, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`; hex code when unnamed. */
+  cipher: string | null;
+  /** Both sides sent application data after the handshake. */
+  established: boolean;
+  /** Session resumption (session id or ticket echoed in TLS ≤ 1.2; pre_shared_key chosen in 1.3). */
+  resumed: boolean;
+  helloRetryRequest: boolean;
+  clientCertRequested: boolean | null;
+  clientCertPresented: boolean | null;
+  clientAuthEvidence: Evidence;
+  /** The CertificateRequest's certificate_authorities (distinguished names), when seen. */
+  requestedCAs: string[];
+  serverChain: CertificateInfo[];
+  clientChain: CertificateInfo[];
+  serverCertVerdict: CertVerdict;
+  /** Why the verdict is what it is, in a few words (e.g. `issuer CN=node1-ca@1700000000 is not a trust anchor`). */
+  serverCertReason: string | null;
+  alert: TlsAlert | null;
+  ja4: string | null;
+  /** Handshake messages in order (bounded), for the ladder. */
+  handshake: HandshakeStep[];
+  /** Why the analyzer stopped early (`gap`, `record too large`, `not TLS` …), else null. */
+  stopped: string | null;
+}
+
+/** A credential reduced to what may be shown: never the token itself. */
+export interface CredentialInfo {
+  /** `bearer-jwt`, `bearer`, `basic`, `bootstrap-token`, `other`. */
+  kind: string;
+  /** First 12 hex digits of the SHA-256 of the credential. */
+  sha256Prefix: string;
+  /** For a JWT: the claims that identify it; null otherwise. */
+  jwt: { iss: string | null; sub: string | null; aud: string[] | null; exp: number | null } | null;
+  /** Header it was found in. */
+  header: string;
+}
+
+/** What a request's URL says in Kubernetes terms (k8s-paths.md §2–4). */
+export interface K8sUrlShape {
+  /** `kubelet-logs`, `kubelet-exec`, `kubelet-attach`, `kubelet-portforward`, `kubelet-run`, `kubelet-stats`, `kubelet-pods`, `kubelet-metrics`, `kubelet-debug`, `kubelet-other`, `apiserver-proxy-pod`, `apiserver-proxy-service`, `apiserver-proxy-node`, `apiserver-api`, `apiserver-health`. */
+  kind: string;
+  namespace: string | null;
+  name: string | null;
+  /** The apiserver proxy's X-Forwarded-Uri on a backend request, when present. */
+  forwardedUri: string | null;
+}
+
+export interface HttpRequestInfo {
+  method: string;
+  target: string;
+  host: string | null;
+  /** Response status, null when no response was seen. */
+  status: number | null;
+  auth: 'none' | 'bearer' | 'basic' | 'other';
+  credentials: CredentialInfo[];
+  /** `SPDY/3.1`, `websocket`, `h2c` when the request asked to switch protocols. */
+  upgrade: string | null;
+  /** X-Stream-Protocol-Version or Sec-WebSocket-Protocol: the Kubernetes stream protocol. */
+  streamProtocol: string | null;
+  k8s: K8sUrlShape | null;
+  ts: number;
+}
+
+export interface HttpInfo {
+  /** `1.0`, `1.1`, or `2` (h2c). */
+  version: string | null;
+  requests: HttpRequestInfo[];
+  /** Requests beyond the bounded list, counted. */
+  moreRequests: number;
+  /** h2c: the client's preface was seen, and the SETTINGS of both sides. */
+  h2: { preface: boolean; clientSettings: Record<string, number> | null; serverSettings: Record<string, number> | null } | null;
+  stopped: string | null;
+}
+
+export interface SshInfo {
+  clientBanner: string | null;
+  serverBanner: string | null;
+}
+
+/** All an analyzer learnt of one flow. */
+export interface FlowAnalysis {
+  protocol: Protocol;
+  tls: TlsInfo | null;
+  http: HttpInfo | null;
+  ssh: SshInfo | null;
+}
