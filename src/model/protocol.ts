@@ -107,7 +107,19 @@ export interface CredentialInfo {
 
 /** What a request's URL says in Kubernetes terms (k8s-paths.md §2–4). */
 export interface K8sUrlShape {
-  /** `kubelet-logs`, `kubelet-exec`, `kubelet-attach`, `kubelet-portforward`, `kubelet-run`, `kubelet-stats`, `kubelet-pods`, `kubelet-metrics`, `kubelet-debug`, `kubelet-other`, `apiserver-proxy-pod`, `apiserver-proxy-service`, `apiserver-proxy-node`, `apiserver-api`, `apiserver-health`. */
+  /**
+   * The table in src/analyzers/http1/k8s-urls.ts. Kubelet routes: `kubelet-logs`
+   * (/containerLogs), `kubelet-exec`, `kubelet-attach`, `kubelet-portforward`, `kubelet-run`,
+   * `kubelet-checkpoint` (namespace and name = pod), `kubelet-stats`, `kubelet-pods` (/pods,
+   * /runningpods/), `kubelet-metrics` (/metrics/cadvisor|resource|probes), `kubelet-node-logs`
+   * (/logs/), `kubelet-spec`. Served by kubelets and control-plane components alike (the port
+   * tells them apart): `metrics`, `configz`, `debug` (/debug/pprof, /debug/flags), `health`
+   * (/healthz, /livez, /readyz). Apiserver: `apiserver-proxy-pod`, `apiserver-proxy-service`
+   * (namespace, name without scheme or port), `apiserver-proxy-node` (name = node);
+   * `apiserver-exec`, `apiserver-attach`, `apiserver-portforward`, `apiserver-log` (pod
+   * subresources); `apiserver-api` (/api, /apis, /version, /openapi; namespace and name for
+   * namespaced objects). `other`: a request with X-Forwarded-Uri whose URLs match no row.
+   */
   kind: string;
   namespace: string | null;
   name: string | null;
@@ -138,7 +150,13 @@ export interface HttpInfo {
   /** Requests beyond the bounded list, counted. */
   moreRequests: number;
   /** h2c: the client's preface was seen, and the SETTINGS of both sides. */
-  h2: { preface: boolean; clientSettings: Record<string, number> | null; serverSettings: Record<string, number> | null } | null;
+  h2: {
+    preface: boolean;
+    clientSettings: Record<string, number> | null;
+    serverSettings: Record<string, number> | null;
+    /** Frames of both sides counted by type name (`DATA`, `HEADERS` …; unknown types as `0x…`). */
+    frames: Record<string, number>;
+  } | null;
   stopped: string | null;
 }
 

@@ -1,0 +1,1 @@
+export { H2cAnalyzer } from './h2c.js';

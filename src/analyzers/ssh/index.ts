@@ -1,0 +1,1 @@
+export { SshAnalyzer, newSshInfo } from './ssh.js';
