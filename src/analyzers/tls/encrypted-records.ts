@@ -19,8 +19,10 @@ export interface EncryptedRecord {
 export interface Tls13ClientAuthInference {
   clientCertRequested: boolean | null;
   clientCertPresented: boolean | null;
-  /** A small encrypted alert right after the server's flight, then the end: the handshake was rejected. */
+  /** A small encrypted alert right after the other side's flight, then the end: the handshake was rejected. */
   rejected: boolean;
+  /** Who sent that alert (not always the last sender: curl may send more after the server's alert). */
+  rejectedBy: Side | null;
   /** A sentence on which records led to the conclusion, for the finding's evidence. */
   reasoning: string;
 }

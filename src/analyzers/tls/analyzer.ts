@@ -1,0 +1,510 @@
+/**
+ * TLS over one TCP connection, without keys: the record layer of each direction, the handshake
+ * messages sent in clear, and from the first encrypted record on only the records' types and
+ * lengths. Fills a TlsInfo (SPEC.md §5) as bytes arrive; certificates are kept as DER for pki/.
+ *
+ * Buffering is bounded: no record is ever buffered (a record's bytes stream into the handshake
+ * reassembler, or are skipped), and one handshake message of at most 256 KiB per direction is.
+ *
+ * `established` (both sides sent application data after the handshake):
+ * - TLS ≤ 1.2: each side sent an application_data record (they only follow its ChangeCipherSpec).
+ * - TLS 1.3 without keys: the client's Finished is the first client record after the ServerHello
+ *   whose length is that of a Finished for the suite (53 bytes, 69 for SHA-384 suites: OpenSSL,
+ *   Go and Node send it alone and unpadded); established when the client sent a record after it
+ *   and the server sent one after it (server records then are data or NewSessionTickets). Records
+ *   of an alert's size (19 bytes: close_notify) do not count as data. When no record has a
+ *   Finished's length (a stack that packs or pads its flight), the client's first encrypted record
+ *   is taken as its whole flight: established when the client sent another record and the server
+ *   sent one after the client's first. Checked on the Go, kubectl, OpenSSL, curl and Node
+ *   captures of captures/tls13/ (stacks.test.ts).
+ * - A connection picked up after its handshake: each side sent an application_data record.
+ */
+import type { Direction, EndReason, StreamHandler } from '../../model/flow.js';
+import type { HandshakeStep, Side, TlsAlert, TlsInfo } from '../../model/protocol.js';
+import type { EncryptedRecord, Tls13ClientAuthInference } from './encrypted-records.js';
+import { formatDistinguishedName } from '../../pki/index.js';
+import { parseClientHello, parseServerHello, parseSslv2ClientHello, Reader, type ClientHelloInfo, type ServerHelloInfo } from './hello.js';
+import { ja4 } from './ja4.js';
+import { alertName, cipherName, handshakeName, isTls13, tls13RecordSizes, versionName } from './names.js';
+import { inferTls13ClientAuth } from './tls13-inference.js';
+
+const CONTENT = { changeCipherSpec: 20, alert: 21, handshake: 22, applicationData: 23, heartbeat: 24 } as const;
+const HS = {
+  clientHello: 1,
+  serverHello: 2,
+  certificate: 11,
+  certificateRequest: 13,
+  serverHelloDone: 14,
+  clientKeyExchange: 16,
+} as const;
+
+/** RFC 5246 §6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes; RFC 8446 §5.2: 2^14 + 256 in TLS 1.3. */
+const MAX_RECORD = 16384 + 2048;
+const MAX_RECORD_TLS13 = 16384 + 256;
+/** DESIGN.md budget for one handshake message; a larger one is skipped (counted in the ladder, not parsed). */
+const MAX_MESSAGE = 256 * 1024;
+const MAX_CHAIN_CERTS = 10;
+const MAX_CHAIN_BYTES = 256 * 1024;
+const MAX_LADDER = 64;
+/** Encrypted records kept per direction for the TLS 1.3 inference, and shown in the ladder. */
+const MAX_ENCRYPTED_RECORDS = 32;
+const MAX_LADDER_ENCRYPTED = 8;
+
+const sideOf = (dir: Direction): Side => (dir === 0 ? 'client' : 'server');
+
+export function newTlsInfo(): TlsInfo {
+  return {
+    version: null,
+    clientVersion: null,
+    sni: null,
+    alpnOffered: [],
+    alpn: null,
+    cipher: null,
+    established: false,
+    resumed: false,
+    helloRetryRequest: false,
+    clientCertRequested: null,
+    clientCertPresented: null,
+    clientAuthEvidence: 'unknown',
+    requestedCAs: [],
+    serverChain: [],
+    clientChain: [],
+    serverCertVerdict: 'unknown',
+    serverCertReason: null,
+    alert: null,
+    ja4: null,
+    handshake: [],
+    stopped: null,
+  };
+}
+
+/** The parts of a CertificateRequest that TlsInfo does not hold (the CA names go to `requestedCAs`). */
+export interface CertificateRequestInfo {
+  certificateTypes: number[];
+  /** TLS 1.2 only; empty before. */
+  signatureAlgorithms: number[];
+}
+
+/** Parse state of one direction. */
+class DirectionState {
+  stopped = false;
+  /** Records from now on are opaque (after this side's ChangeCipherSpec, or the TLS 1.3 ServerHello). */
+  encrypted = false;
+  records = 0;
+  /** Record header being read (5 bytes; 2 for an SSLv2 hello). */
+  readonly header = Buffer.alloc(5);
+  headerLength = 0;
+  recordType = 0;
+  recordLeft = 0;
+  recordOpaque = false;
+  /** SSLv2-compatible hello being collected. */
+  sslv2: Buffer | null = null;
+  sslv2Fill = 0;
+  /** First byte of an alert split across chunks, else -1. */
+  alertByte = -1;
+  /** Handshake message being reassembled. */
+  readonly messageHeader = Buffer.alloc(4);
+  messageHeaderLength = 0;
+  messageType = 0;
+  messageLength = 0;
+  messageBody: Buffer | null = null;
+  messageFill = 0;
+  messageTs = 0;
+  encryptedListed = 0;
+  encryptedInLadder = 0;
+  applicationData = 0;
+
+  resetMessage(): void {
+    this.messageHeaderLength = 0;
+    this.messageBody = null;
+    this.messageFill = 0;
+  }
+}
+
+export class TlsAnalyzer implements StreamHandler {
+  readonly serverChainDer: Buffer[] = [];
+  readonly clientChainDer: Buffer[] = [];
+  readonly encryptedRecords: EncryptedRecord[] = [];
+  /** The client random (the key log's index), once a ClientHello was seen. */
+  clientRandom: Buffer | null = null;
+  clientHello: ClientHelloInfo | null = null;
+  /** The ServerHello that fixed the version (a HelloRetryRequest only when no ServerHello followed). */
+  serverHello: ServerHelloInfo | null = null;
+  certificateRequest: CertificateRequestInfo | null = null;
+  /** The TLS 1.3 inference's conclusion, when it was asked. */
+  inference: Tls13ClientAuthInference | null = null;
+
+  private readonly dirs: [DirectionState, DirectionState] = [new DirectionState(), new DirectionState()];
+  private tls13 = false;
+  private serverCertificateSeen = false;
+  private serverFlightDone = false;
+  /** TLS 1.3 `established` bookkeeping (see the file comment). */
+  private clientRecords13 = 0;
+  private clientDataAfterFirst13 = 0;
+  private clientFinished13 = false;
+  private clientAfterFinished13 = 0;
+  private serverAfterClientFinished13 = 0;
+  private serverAfterClientFirst13 = 0;
+
+  constructor(readonly info: TlsInfo) {}
+
+  onData(dir: Direction, chunk: Buffer, ts: number): void {
+    const d = this.dirs[dir];
+    let pos = 0;
+    while (pos < chunk.length && !d.stopped) {
+      if (d.sslv2) {
+        const take = Math.min(d.sslv2.length - d.sslv2Fill, chunk.length - pos);
+        chunk.copy(d.sslv2, d.sslv2Fill, pos, pos + take);
+        d.sslv2Fill += take;
+        pos += take;
+        if (d.sslv2Fill === d.sslv2.length) this.sslv2Message(dir, d.sslv2, ts);
+      } else if (d.recordLeft === 0) {
+        pos = this.readHeader(dir, chunk, pos, ts);
+      } else {
+        const take = Math.min(d.recordLeft, chunk.length - pos);
+        if (!d.recordOpaque) this.recordBytes(dir, chunk, pos, take, ts);
+        pos += take;
+        d.recordLeft -= take;
+        if (d.recordLeft === 0) this.endRecord(d);
+      }
+    }
+  }
+
+  onGap(dir: Direction, _bytes: number): void {
+    const d = this.dirs[dir];
+    if (d.stopped) return;
+    d.stopped = true;
+    this.info.stopped ??= `gap in ${sideOf(dir)} stream`;
+  }
+
+  onEnd(_reason: EndReason): void {
+    // Decided at the end: the TLS 1.3 rule needs to know whether a Finished-sized record came.
+    this.info.established = this.isEstablished();
+    if (this.serverHello && isTls13(this.serverHello.version) && this.info.clientAuthEvidence === 'unknown') {
+      const inference = inferTls13ClientAuth(this.encryptedRecords, this.info.cipher);
+      this.inference = inference;
+      this.info.clientCertRequested = inference.clientCertRequested;
+      this.info.clientCertPresented = inference.clientCertPresented;
+      if (inference.clientCertRequested !== null || inference.clientCertPresented !== null) this.info.clientAuthEvidence = 'inferred';
+      if (inference.rejectedBy) {
+        this.setAlert({ from: inference.rejectedBy, level: 'fatal', description: 'encrypted alert (inferred)', inClear: false });
+      }
+    }
+  }
+
+  // Record layer.
+
+  private readHeader(dir: Direction, chunk: Buffer, pos: number, ts: number): number {
+    const d = this.dirs[dir];
+    const take = Math.min(5 - d.headerLength, chunk.length - pos);
+    chunk.copy(d.header, d.headerLength, pos, pos + take);
+    d.headerLength += take;
+    pos += take;
+    // An SSLv2-compatible hello: the first record of the stream has the high bit of its first byte set.
+    if (d.records === 0 && d.headerLength >= 2 && d.header[0] & 0x80) {
+      const length = ((d.header[0] & 0x7f) << 8) | d.header[1];
+      if (length < 3) {
+        this.stopAll('not TLS');
+        return pos;
+      }
+      d.sslv2 = Buffer.alloc(length);
+      d.sslv2Fill = Math.min(d.headerLength - 2, length);
+      d.header.copy(d.sslv2, 0, 2, 2 + d.sslv2Fill);
+      d.records++;
+      d.headerLength = 0;
+      if (d.sslv2Fill === length) this.sslv2Message(dir, d.sslv2, ts);
+      return pos;
+    }
+    if (d.headerLength < 5) return pos;
+    const type = d.header[0];
+    const length = d.header.readUInt16BE(3);
+    if (type < CONTENT.changeCipherSpec || type > CONTENT.heartbeat || d.header[1] !== 3) {
+      this.stopAll(d.records === 0 ? 'not TLS' : 'bad record header');
+      return pos;
+    }
+    if (length > (this.tls13 && d.encrypted ? MAX_RECORD_TLS13 : MAX_RECORD)) {
+      this.stopAll('record too large');
+      return pos;
+    }
+    d.records++;
+    d.recordType = type;
+    d.recordLeft = length;
+    this.startRecord(dir, type, length, ts);
+    if (length === 0) this.endRecord(d);
+    return pos;
+  }
+
+  private startRecord(dir: Direction, type: number, length: number, ts: number): void {
+    const d = this.dirs[dir];
+    // TLS 1.3 encrypts alerts under the outer type 23, so its type 21 records are clear; a clear
+    // alert is 2 bytes, and a longer one is encrypted (a capture that starts mid-connection).
+    d.recordOpaque =
+      type === CONTENT.applicationData ||
+      (type === CONTENT.handshake && d.encrypted) ||
+      (type === CONTENT.alert && ((d.encrypted && !this.tls13) || length !== 2));
+    if (d.recordOpaque) {
+      d.resetMessage();
+      this.opaqueRecord(dir, type, length, ts);
+    } else if (type === CONTENT.changeCipherSpec) {
+      this.step(dir, 'ChangeCipherSpec', length, ts);
+      this.changeCipherSpec(dir);
+    }
+  }
+
+  private endRecord(d: DirectionState): void {
+    d.headerLength = 0;
+    d.recordType = 0;
+    d.alertByte = -1;
+  }
+
+  private recordBytes(dir: Direction, chunk: Buffer, pos: number, length: number, ts: number): void {
+    const d = this.dirs[dir];
+    if (d.recordType === CONTENT.handshake) this.handshakeBytes(dir, chunk, pos, length, ts);
+    else if (d.recordType === CONTENT.alert) {
+      for (let i = pos; i < pos + length; i++) {
+        if (d.alertByte < 0) d.alertByte = chunk[i];
+        else {
+          this.clearAlert(dir, d.alertByte, chunk[i], ts);
+          d.alertByte = -1;
+        }
+      }
+    }
+    // ChangeCipherSpec's single byte and heartbeats carry nothing for us.
+  }
+
+  private changeCipherSpec(dir: Direction): void {
+    // In TLS 1.3 a ChangeCipherSpec is only middlebox camouflage (RFC 8446 D.4): the ServerHello
+    // switched both sides already, and a client's CCS after a HelloRetryRequest precedes a clear hello.
+    if (this.tls13) return;
+    const d = this.dirs[dir];
+    d.encrypted = true;
+    d.resetMessage();
+    if (dir === 1 && this.serverHello && !this.serverCertificateSeen && !this.serverFlightDone) this.info.resumed = true;
+  }
+
+  private opaqueRecord(dir: Direction, type: number, length: number, ts: number): void {
+    const d = this.dirs[dir];
+    if (type === CONTENT.applicationData) d.applicationData++;
+    if (!d.encrypted) return;
+    if (d.encryptedListed < MAX_ENCRYPTED_RECORDS) {
+      d.encryptedListed++;
+      this.encryptedRecords.push({ from: sideOf(dir), contentType: type, length, ts });
+    }
+    if (d.encryptedInLadder < MAX_LADDER_ENCRYPTED) {
+      d.encryptedInLadder++;
+      this.step(dir, 'EncryptedRecord', length, ts);
+    }
+    if (this.tls13) this.countTls13(dir, length);
+  }
+
+  private countTls13(dir: Direction, length: number): void {
+    const sizes = tls13RecordSizes(this.serverHello?.cipher ?? -1);
+    // A record of an alert's size after the handshake is taken for an alert (close_notify), not data.
+    const data = length !== sizes?.alert;
+    if (dir === 0) {
+      if (this.clientRecords13 > 0 && data) this.clientDataAfterFirst13++;
+      this.clientRecords13++;
+      if (this.clientFinished13) this.clientAfterFinished13 += data ? 1 : 0;
+      else if (length === sizes?.finished) this.clientFinished13 = true;
+    } else {
+      if (this.clientFinished13 && data) this.serverAfterClientFinished13++;
+      if (this.clientRecords13 > 0 && data) this.serverAfterClientFirst13++;
+    }
+  }
+
+  private isEstablished(): boolean {
+    if (!this.tls13) return this.dirs[0].applicationData > 0 && this.dirs[1].applicationData > 0;
+    if (this.clientFinished13) return this.clientAfterFinished13 > 0 && this.serverAfterClientFinished13 > 0;
+    return this.clientDataAfterFirst13 > 0 && this.serverAfterClientFirst13 > 0;
+  }
+
+  private clearAlert(dir: Direction, level: number, description: number, ts: number): void {
+    this.step(dir, 'Alert', 2, ts);
+    this.setAlert({
+      from: sideOf(dir),
+      level: level === 1 ? 'warning' : level === 2 ? 'fatal' : 'unknown',
+      description: alertName(description),
+      inClear: true,
+    });
+  }
+
+  /** The first alert is kept, unless a fatal one follows a warning. */
+  private setAlert(alert: TlsAlert): void {
+    const current = this.info.alert;
+    if (current === null || (current.level !== 'fatal' && alert.level === 'fatal')) this.info.alert = alert;
+  }
+
+  private stopAll(reason: string): void {
+    this.info.stopped ??= reason;
+    this.dirs[0].stopped = true;
+    this.dirs[1].stopped = true;
+  }
+
+  private step(dir: Direction, message: string, length: number, ts: number): void {
+    const ladder: HandshakeStep[] = this.info.handshake;
+    if (ladder.length < MAX_LADDER) ladder.push({ from: sideOf(dir), message, length, ts });
+  }
+
+  // Handshake messages.
+
+  private handshakeBytes(dir: Direction, chunk: Buffer, pos: number, length: number, ts: number): void {
+    const d = this.dirs[dir];
+    const end = pos + length;
+    while (pos < end && !d.stopped && !d.encrypted) {
+      if (d.messageHeaderLength < 4) {
+        if (d.messageHeaderLength === 0) d.messageTs = ts;
+        const take = Math.min(4 - d.messageHeaderLength, end - pos);
+        chunk.copy(d.messageHeader, d.messageHeaderLength, pos, pos + take);
+        d.messageHeaderLength += take;
+        pos += take;
+        if (d.messageHeaderLength < 4) break;
+        d.messageType = d.messageHeader[0];
+        d.messageLength = d.messageHeader.readUIntBE(1, 3);
+        d.messageFill = 0;
+        if (d.messageLength <= end - pos) {
+          // The whole message is in this chunk: parse it in place (handlers copy what they keep).
+          this.message(dir, d.messageType, chunk.subarray(pos, pos + d.messageLength), d.messageTs);
+          pos += d.messageLength;
+          d.resetMessage();
+        } else if (d.messageLength <= MAX_MESSAGE) d.messageBody = Buffer.allocUnsafe(d.messageLength);
+        continue;
+      }
+      const take = Math.min(d.messageLength - d.messageFill, end - pos);
+      if (d.messageBody) chunk.copy(d.messageBody, d.messageFill, pos, pos + take);
+      d.messageFill += take;
+      pos += take;
+      if (d.messageFill === d.messageLength) {
+        if (d.messageBody) this.message(dir, d.messageType, d.messageBody, d.messageTs);
+        else this.skippedMessage(dir, d.messageType, d.messageLength, d.messageTs);
+        d.resetMessage();
+      }
+    }
+  }
+
+  private message(dir: Direction, type: number, body: Buffer, ts: number): void {
+    if (type === HS.serverHello && dir === 1) return this.onServerHello(body, ts);
+    this.step(dir, handshakeName(type), body.length, ts);
+    if (dir === 0) {
+      if (type === HS.clientHello) this.onClientHello(parseClientHello(body));
+      else if (type === HS.certificate) this.onClientCertificate(body);
+      else if (type === HS.clientKeyExchange && this.info.clientCertRequested && this.info.clientCertPresented === null) {
+        // Asked for a certificate, the client went on without one (SSLv3 clients send no empty Certificate).
+        this.info.clientCertPresented = false;
+      }
+      return;
+    }
+    if (type === HS.certificate) {
+      this.serverCertificateSeen = true;
+      if (this.serverChainDer.length === 0) this.collectChain(body, this.serverChainDer);
+    } else if (type === HS.certificateRequest) this.onCertificateRequest(body);
+    else if (type === HS.serverHelloDone) {
+      this.serverFlightDone = true;
+      if (this.info.clientCertRequested === null) {
+        this.info.clientCertRequested = false;
+        this.info.clientCertPresented = false;
+        this.info.clientAuthEvidence = 'observed';
+      }
+    }
+  }
+
+  /** A message over the budget: in the ladder, and what its type alone tells (a certificate too large to keep is still one). */
+  private skippedMessage(dir: Direction, type: number, length: number, ts: number): void {
+    this.step(dir, handshakeName(type), length, ts);
+    if (type !== HS.certificate) return;
+    if (dir === 1) this.serverCertificateSeen = true;
+    else {
+      this.info.clientCertPresented = true;
+      this.info.clientAuthEvidence = 'observed';
+    }
+  }
+
+  private onClientHello(hello: ClientHelloInfo | null): void {
+    if (!hello || this.clientHello) return;
+    this.clientHello = hello;
+    this.clientRandom = hello.random;
+    this.info.clientVersion = versionName(hello.highestVersion);
+    this.info.sni = hello.sni;
+    this.info.alpnOffered = hello.alpn.map((p) => p.toString('utf8'));
+    if (!hello.sslv2) this.info.ja4 = ja4(hello);
+  }
+
+  private onServerHello(body: Buffer, ts: number): void {
+    const hello = parseServerHello(body);
+    this.step(1, hello?.helloRetryRequest ? 'HelloRetryRequest' : 'ServerHello', body.length, ts);
+    if (!hello) return;
+    this.info.version = versionName(hello.version);
+    this.info.cipher = cipherName(hello.cipher);
+    this.tls13 = isTls13(hello.version);
+    if (hello.helloRetryRequest) {
+      this.info.helloRetryRequest = true;
+      this.serverHello ??= hello;
+      return;
+    }
+    this.serverHello = hello;
+    this.info.alpn = hello.alpn;
+    if (this.tls13) {
+      this.info.resumed = hello.preSharedKey;
+      // Everything after the TLS 1.3 ServerHello is encrypted, in both directions.
+      this.dirs[0].encrypted = true;
+      this.dirs[1].encrypted = true;
+      this.dirs[0].resetMessage();
+    } else {
+      const offered = this.clientHello?.sessionId;
+      if (offered && offered.length > 0 && offered.equals(hello.sessionId)) this.info.resumed = true;
+    }
+  }
+
+  private onClientCertificate(body: Buffer): void {
+    const listed = this.clientChainDer.length === 0 ? this.collectChain(body, this.clientChainDer) : 0;
+    this.info.clientCertPresented = listed > 0 || this.clientChainDer.length > 0;
+    this.info.clientAuthEvidence = 'observed';
+  }
+
+  /** Keeps the DER certificates of a clear (TLS ≤ 1.2) Certificate message, within budget; returns the length of its list. */
+  private collectChain(body: Buffer, into: Buffer[]): number {
+    const r = new Reader(body, 0, body.length);
+    const listed = r.u24();
+    const list = r.sub(listed);
+    let bytes = 0;
+    while (list.left >= 3 && into.length < MAX_CHAIN_CERTS) {
+      const der = list.bytes(list.u24());
+      if (list.bad || der.length === 0 || bytes + der.length > MAX_CHAIN_BYTES) break;
+      bytes += der.length;
+      into.push(Buffer.from(der));
+    }
+    return listed;
+  }
+
+  private onCertificateRequest(body: Buffer): void {
+    this.info.clientCertRequested = true;
+    this.info.clientAuthEvidence = 'observed';
+    const r = new Reader(body, 0, body.length);
+    const certificateTypes = [...r.bytes(r.u8())];
+    const signatureAlgorithms: number[] = [];
+    if (this.serverHello?.version === 0x0303) {
+      const algs = r.sub(r.u16());
+      while (algs.left >= 2) signatureAlgorithms.push(algs.u16());
+    }
+    this.certificateRequest = { certificateTypes, signatureAlgorithms };
+    const names = r.sub(r.u16());
+    while (names.left >= 2) {
+      const der = names.bytes(names.u16());
+      const name = names.bad ? null : formatDistinguishedName(der);
+      if (name !== null) this.info.requestedCAs.push(name);
+    }
+  }
+
+  private sslv2Message(dir: Direction, msg: Buffer, ts: number): void {
+    this.dirs[dir].sslv2 = null;
+    this.step(dir, dir === 0 ? 'ClientHello' : 'SSLv2', msg.length, ts);
+    if (dir === 0) {
+      const hello = parseSslv2ClientHello(msg);
+      if (!hello) return this.stopAll('not TLS');
+      this.onClientHello(hello);
+    } else {
+      // A server that answers in SSLv2: nothing further is parsed.
+      this.info.version = 'SSLv2';
+      this.stopAll('SSLv2');
+    }
+  }
+}
