@@ -11,15 +11,20 @@ import { PacketDecoder } from './decode/index.js';
 import { FlowTable, type FlowStats } from './flow/index.js';
 import { linktypeName, type Frame } from './model/frame.js';
 import { newDecodedPacket } from './model/packet.js';
-import { flowToJson, type KwireDocument, type ReassemblyCounts } from './model/document.js';
+import { flowToJson, type FlowJson, type KwireDocument, type ReassemblyCounts } from './model/document.js';
 import type { CaptureSink, InterfaceStats } from './model/capture.js';
-import type { FlowRecord, StreamFactory } from './model/flow.js';
+import type { StreamFactory } from './model/flow.js';
+import { AnalyzerFactory } from './analyzers/index.js';
+import { TeeFactory } from './analyzers/tee.js';
+import type { TrustAnchors } from './pki/index.js';
 
 export type { KwireDocument, FlowJson, CaptureJson } from './model/document.js';
 export type { FlowRecord } from './model/flow.js';
 export { KwireError, InputError } from './model/errors.js';
 export type { StreamFactory, StreamHandler, Direction, EndReason } from './model/flow.js';
 export { StreamDumpFactory } from './analyzers/stream-dump.js';
+export { TrustAnchors } from './pki/index.js';
+export type * from './model/protocol.js';
 
 export interface Progress {
   /** Bytes of the source read so far (compressed bytes for a .gz file). */
@@ -35,8 +40,10 @@ export interface AnalyzeOptions {
    * example a StreamDumpFactory that writes them to files as tcpflow does (`--streams`).
    */
   streams?: StreamFactory;
+  /** Trust anchors for server certificate verdicts (the cluster CA: `--ca`). */
+  anchors?: TrustAnchors;
   /** Called as each connection ends (for streaming output). */
-  onFlowEnd?: (flow: FlowRecord) => void;
+  onFlowEnd?: (flow: FlowJson) => void;
   /** Called between chunks of input. */
   onProgress?: (progress: Progress) => void;
 }
@@ -50,10 +57,12 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
   const started = Date.now();
   const source: CaptureSource =
     typeof input === 'string' ? await openCapture(input) : { stream: input, name: name ?? 'stream', sourceBytes: () => 0 };
-  const flows: FlowRecord[] = [];
+  const flows: FlowJson[] = [];
+  const analyzers = new AnalyzerFactory({ anchors: options.anchors });
   const flowTable = new FlowTable({
-    factory: options.streams ?? { open: () => null },
-    onFlowEnd(flow) {
+    factory: options.streams ? new TeeFactory(analyzers, options.streams) : analyzers,
+    onFlowEnd(record) {
+      const flow = flowToJson(record, analyzers.take(record));
       flows.push(flow);
       options.onFlowEnd?.(flow);
     },
@@ -108,7 +117,7 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
       dropped,
       reassembly: reassemblyCounts(flowTable.stats),
     },
-    flows: flows.map(flowToJson),
+    flows,
     findings: [],
   };
 }

@@ -6,7 +6,6 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { analyze, StreamDumpFactory } from '../lib.js';
 import { KwireError } from '../model/errors.js';
-import { flowToJson } from '../model/document.js';
 import { parseCommandLine, usage, type ReadOptions } from './args.js';
 import { renderSummary } from './text.js';
 import { ProgressLine } from './progress.js';
@@ -40,7 +39,7 @@ async function read(options: ReadOptions): Promise<number> {
   const doc = await analyze(options.input, {
     streams: options.streamsDir ? new StreamDumpFactory(options.streamsDir) : undefined,
     onProgress: progress ? (p) => progress.update(p) : undefined,
-    onFlowEnd: options.ndjson ? (flow) => out.write(JSON.stringify({ type: 'flow', ...flowToJson(flow) }) + '\n') : undefined,
+    onFlowEnd: options.ndjson ? (flow) => out.write(JSON.stringify({ type: 'flow', ...flow }) + '\n') : undefined,
   });
   progress?.clear();
 

@@ -5,6 +5,7 @@
 import type { CaptureFormat } from './capture.js';
 import type { FlowState, FlowRecord } from './flow.js';
 import type { TunnelInfo } from './packet.js';
+import type { FlowAnalysis, HttpInfo, Protocol, SshInfo, TlsInfo } from './protocol.js';
 
 export interface CaptureJson {
   source: string;
@@ -60,6 +61,12 @@ export interface FlowJson {
   vlan?: number;
   /** Outer addresses of an encapsulated flow (an addition to SPEC.md §5). */
   tunnel?: TunnelInfo;
+  protocol: Protocol;
+  /** Present for TLS flows; SPEC.md §5's fields plus the additions of model/protocol.ts. */
+  tls?: TlsInfo;
+  /** Present for HTTP/1.x and h2c flows. */
+  http?: HttpInfo;
+  ssh?: SshInfo;
 }
 
 export interface KwireDocument {
@@ -68,7 +75,7 @@ export interface KwireDocument {
   findings: never[];
 }
 
-export function flowToJson(flow: FlowRecord): FlowJson {
+export function flowToJson(flow: FlowRecord, analysis: FlowAnalysis): FlowJson {
   const json: FlowJson = {
     id: flow.id,
     src: flow.src,
@@ -81,8 +88,12 @@ export function flowToJson(flow: FlowRecord): FlowJson {
     bytes: { c2s: flow.bytes[0], s2c: flow.bytes[1] },
     gaps: { c2s: flow.gaps[0], s2c: flow.gaps[1] },
     state: flow.state,
+    protocol: analysis.protocol,
   };
   if (flow.vlan >= 0) json.vlan = flow.vlan;
   if (flow.tunnel) json.tunnel = flow.tunnel;
+  if (analysis.tls) json.tls = analysis.tls;
+  if (analysis.http) json.http = analysis.http;
+  if (analysis.ssh) json.ssh = analysis.ssh;
   return json;
 }

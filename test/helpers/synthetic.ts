@@ -47,7 +47,7 @@ function* generate({ connections, segmentsPerConnection, concurrent }: Synthetic
     for (let step = 0; step < steps; step++) {
       for (let k = 0; k < group; k++) {
         const n = first + k;
-        ts += 0.00001;
+        ts += 0.001; // a thousand packets a second: connections end and linger out as on a real link
         const frame = packetFor(n, step, segmentsPerConnection, payload, ts);
         const full = emit(frame);
         if (full) yield Buffer.concat(full);
