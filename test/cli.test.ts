@@ -51,13 +51,23 @@ describe('kwire read', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('14 packets');
     expect(result.stdout).toContain('1 TCP connection: 1 closed');
-    expect(result.stdout).toMatch(/141\.142\.228\.5:59856\s+192\.150\.187\.43:80\s+closed/);
+    expect(result.stdout).toMatch(/141\.142\.228\.5:59856\s+192\.150\.187\.43:80\s+closed\s+http\/1\.1 ×1\s+-\s+-\s+7\/7\s+136\/5,007/);
   });
 
   it('says what reassembly met: retransmissions, reordering and bytes never seen', () => {
     const result = kwire(['read', corpusPath('zeek/tcp/reassembly.pcap')]);
     expect(result.stdout).toContain('tcp      5,538 retransmitted bytes, 22 out-of-order segments, 4,376 bytes never seen\n');
-    expect(result.stdout).toMatch(/closed\s+\d+\/\d+\s+28,832\/0\s+4,376\/0\n/);
+    expect(result.stdout).toMatch(/closed\s+-\s+-\s+-\s+54\/63\s+28,832\/0\s+4,376\/0\n/);
+  });
+
+  it("shows each connection's protocol and how both sides were verified", () => {
+    const result = kwire(['read', 'captures/sample-tls-http.pcap']);
+    const row = (id: number) => result.stdout.split('\n').find((line) => line.startsWith(`${String(id).padStart(2)}  `)) ?? '';
+    expect(row(6)).toMatch(/198\.18\.0\.1:6443\s+reset\s+tls 1\.2\s+yes\s+self-signed\s/);
+    expect(row(7)).toMatch(/198\.18\.0\.1:6443\s+reset\s+tls 1\.3\s+~yes\s+unknown\s/);
+    expect(row(8)).toMatch(/198\.18\.0\.2:10250\s+reset\s+tls 1\.2\s+not asked\s+untrusted\s/);
+    expect(row(13)).toMatch(/198\.18\.0\.2:10250\s+closed\s+tls 1\.2\s+\?\s+resumed\s/);
+    expect(row(14)).toMatch(/198\.18\.0\.1:8080\s+closed\s+http\/1\.1 ×3\s+-\s+-\s/);
   });
 
   it('writes tcpflow-named streams with --streams', () => {

@@ -35,12 +35,15 @@ export function renderSummary(doc: KwireDocument): string {
     endpoint(flow.src, flow.sport),
     endpoint(flow.dst, flow.dport),
     flow.state,
+    protocolCell(flow),
+    clientCertCell(flow),
+    serverCertCell(flow),
     `${count.format(flow.packets.c2s)}/${count.format(flow.packets.s2c)}`,
     `${count.format(flow.bytes.c2s)}/${count.format(flow.bytes.s2c)}`,
     flow.gaps.c2s + flow.gaps.s2c === 0 ? '-' : `${count.format(flow.gaps.c2s)}/${count.format(flow.gaps.s2c)}`,
   ]);
-  const header = ['id', 'start (UTC)', 'client', 'server', 'state', 'packets c→s/s→c', 'bytes c→s/s→c', 'gaps'];
-  const rightAligned = new Set([0, 5, 6, 7]);
+  const header = ['id', 'start (UTC)', 'client', 'server', 'state', 'protocol', 'client cert', 'server cert', 'packets c→s/s→c', 'bytes c→s/s→c', 'gaps'];
+  const rightAligned = new Set([0, 8, 9, 10]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   for (const row of [header, ...rows]) {
     lines.push(
@@ -69,6 +72,36 @@ function tcpLine(counts: ReassemblyCounts): string {
     .filter(([key]) => counts[key] > 0)
     .map(([key, words]) => `${count.format(counts[key])} ${words}`)
     .join(', ');
+}
+
+/** `tls 1.3`, `http/1.1` with its request count, `h2c`, `ssh`, or `-` when unknown. */
+function protocolCell(flow: FlowJson): string {
+  if (flow.tls) return `tls ${flow.tls.version ?? '?'}${flow.tls.alpn ? ` ${flow.tls.alpn}` : ''}`;
+  if (flow.http) {
+    const requests = flow.http.requests.length + flow.http.moreRequests;
+    return `${flow.http.version === '2' ? 'h2c' : `http/${flow.http.version ?? '1.x'}`}${requests ? ` ×${requests}` : ''}`;
+  }
+  return flow.protocol === 'unknown' ? '-' : flow.protocol;
+}
+
+/**
+ * Whether the client authenticated with a certificate: `yes`, `no`, `not asked`, `?` when the
+ * packets cannot tell; `~` marks an inference from TLS 1.3 record sizes.
+ */
+function clientCertCell(flow: FlowJson): string {
+  const tls = flow.tls;
+  if (!tls) return '-';
+  const mark = tls.clientAuthEvidence === 'inferred' ? '~' : '';
+  if (tls.clientCertPresented === true) return `${mark}yes`;
+  if (tls.clientCertRequested === false) return `${mark}not asked`;
+  if (tls.clientCertPresented === false) return `${mark}no`;
+  return '?';
+}
+
+/** The server certificate's verdict; a resumed session shows none, and says why. */
+function serverCertCell(flow: FlowJson): string {
+  if (!flow.tls) return '-';
+  return flow.tls.resumed && flow.tls.serverChain.length === 0 ? 'resumed' : flow.tls.serverCertVerdict;
 }
 
 function stateTally(flows: FlowJson[]): string {
