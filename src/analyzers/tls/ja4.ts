@@ -25,8 +25,18 @@ const VERSION_CODES = new Map<number, string>([
 const hex = (code: number): string => code.toString(16).padStart(4, '0');
 const count = (n: number): string => String(Math.min(n, 99)).padStart(2, '0');
 
+/** A client sends the same lists in every hello: their hashes are remembered (bounded: cleared when full). */
+const HASH_CACHE_LIMIT = 4096;
+const hashes = new Map<string, string>();
+
 function hash12(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+  let hash = hashes.get(text);
+  if (hash === undefined) {
+    if (hashes.size >= HASH_CACHE_LIMIT) hashes.clear();
+    hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
+    hashes.set(text, hash);
+  }
+  return hash;
 }
 
 function isAlphanumeric(byte: number): boolean {
