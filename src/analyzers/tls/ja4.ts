@@ -25,19 +25,17 @@ const VERSION_CODES = new Map<number, string>([
 const hex = (code: number): string => code.toString(16).padStart(4, '0');
 const count = (n: number): string => String(Math.min(n, 99)).padStart(2, '0');
 
-/** A client sends the same lists in every hello: their hashes are remembered (bounded: cleared when full). */
-const HASH_CACHE_LIMIT = 4096;
-const hashes = new Map<string, string>();
-
 function hash12(text: string): string {
-  let hash = hashes.get(text);
-  if (hash === undefined) {
-    if (hashes.size >= HASH_CACHE_LIMIT) hashes.clear();
-    hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
-    hashes.set(text, hash);
-  }
-  return hash;
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
+
+/**
+ * A client sends the same hello again and again (only its random, session id, key shares and SNI
+ * value change, which JA4 ignores): fingerprints are remembered by the lists JA4 reads (bounded:
+ * the memory is cleared when full).
+ */
+const CACHE_LIMIT = 4096;
+const remembered = new Map<string, string>();
 
 function isAlphanumeric(byte: number): boolean {
   return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
@@ -54,6 +52,18 @@ function alpnChars(first: Buffer | undefined): string {
 }
 
 export function ja4(hello: ClientHelloInfo): string {
+  // Arrays of small integers join fast; this key holds every input of the fingerprint.
+  const key = `${hello.legacyVersion}|${hello.supportedVersions}|${hello.ciphers}|${hello.extensions}|${hello.signatureAlgorithms}|${hello.alpn[0]?.toString('latin1') ?? ''}`;
+  let fingerprint = remembered.get(key);
+  if (fingerprint === undefined) {
+    if (remembered.size >= CACHE_LIMIT) remembered.clear();
+    fingerprint = computeJa4(hello);
+    remembered.set(key, fingerprint);
+  }
+  return fingerprint;
+}
+
+function computeJa4(hello: ClientHelloInfo): string {
   const ciphers = hello.ciphers.filter((c) => !isGrease(c));
   const extensions = hello.extensions.filter((e) => !isGrease(e));
   const versions = hello.supportedVersions.filter((v) => !isGrease(v));
