@@ -44,6 +44,12 @@ export interface AnalyzeOptions {
   anchors?: TrustAnchors;
   /** Called as each connection ends (for streaming output). */
   onFlowEnd?: (flow: FlowJson) => void;
+  /**
+   * Keep every flow for the returned document (the default). A streaming consumer that takes the
+   * flows from onFlowEnd sets it false: the document's `flows` is then empty and memory stays flat
+   * however many connections the capture holds.
+   */
+  retainFlows?: boolean;
   /** Called between chunks of input. */
   onProgress?: (progress: Progress) => void;
 }
@@ -58,12 +64,13 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
   const source: CaptureSource =
     typeof input === 'string' ? await openCapture(input) : { stream: input, name: name ?? 'stream', sourceBytes: () => 0 };
   const flows: FlowJson[] = [];
+  const retainFlows = options.retainFlows ?? true;
   const analyzers = new AnalyzerFactory({ anchors: options.anchors });
   const flowTable = new FlowTable({
     factory: options.streams ? new TeeFactory(analyzers, options.streams) : analyzers,
     onFlowEnd(record) {
       const flow = flowToJson(record, analyzers.take(record));
-      flows.push(flow);
+      if (retainFlows) flows.push(flow);
       options.onFlowEnd?.(flow);
     },
   });

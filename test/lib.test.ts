@@ -25,3 +25,11 @@ it('reports no drops where the capture says nothing of them', async () => {
   const doc = await analyze(Readable.from([file], { objectMode: false }), {}, 'quiet.pcapng');
   expect(doc.capture.dropped).toBeNull();
 });
+
+it('streams flows without keeping them when asked to (retainFlows: false)', async () => {
+  const { corpusPath } = await import('./helpers/corpus.js');
+  const seen: number[] = [];
+  const doc = await analyze(corpusPath('hotplace/http/http2.pcapng'), { retainFlows: false, onFlowEnd: (flow) => seen.push(flow.id) });
+  expect(doc.flows).toEqual([]);
+  expect(seen.sort((a, b) => a - b)).toEqual([...Array(16).keys()].map((i) => i + 1));
+});

@@ -40,6 +40,7 @@ async function read(options: ReadOptions): Promise<number> {
     streams: options.streamsDir ? new StreamDumpFactory(options.streamsDir) : undefined,
     onProgress: progress ? (p) => progress.update(p) : undefined,
     onFlowEnd: options.ndjson ? (flow) => out.write(JSON.stringify({ type: 'flow', ...flow }) + '\n') : undefined,
+    retainFlows: !options.ndjson,
   });
   progress?.clear();
 
