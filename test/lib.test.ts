@@ -3,6 +3,7 @@ import { expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { analyze } from '../src/lib.js';
 import { SectionWriter } from '../src/capture/testing.js';
+import { corpusPath } from './helpers/corpus.js';
 
 const pcapng = new SectionWriter(true);
 const isbDropped = (n: number) => pcapng.option(5, pcapng.u64(BigInt(n))); // isb_ifdrop
@@ -27,7 +28,6 @@ it('reports no drops where the capture says nothing of them', async () => {
 });
 
 it('streams flows without keeping them when asked to (retainFlows: false)', async () => {
-  const { corpusPath } = await import('./helpers/corpus.js');
   const seen: number[] = [];
   const doc = await analyze(corpusPath('hotplace/http/http2.pcapng'), { retainFlows: false, onFlowEnd: (flow) => seen.push(flow.id) });
   expect(doc.flows).toEqual([]);
