@@ -125,25 +125,7 @@ export function parseClientHello(body: Buffer): ClientHelloInfo | null {
   const ciphers = u16List(r, 2);
   const compression = [...r.bytes(r.u8())];
   if (r.bad) return null;
-  const hello: ClientHelloInfo = {
-    legacyVersion,
-    highestVersion: legacyVersion,
-    random,
-    sessionId,
-    ciphers,
-    compression,
-    extensions: [],
-    sni: null,
-    alpn: [],
-    supportedVersions: [],
-    signatureAlgorithms: [],
-    supportedGroups: [],
-    keyShareGroups: [],
-    preSharedKey: false,
-    earlyData: false,
-    sessionTicket: false,
-    sslv2: false,
-  };
+  const hello = newClientHello(legacyVersion, random, sessionId, ciphers, compression, false);
   if (r.left >= 2) {
     const exts = r.sub(r.u16());
     while (exts.left >= 4) {
@@ -240,13 +222,18 @@ export function parseSslv2ClientHello(msg: Buffer): ClientHelloInfo | null {
   // The TLS client random is the challenge right-aligned in 32 bytes (E.2).
   const random = Buffer.alloc(32);
   challenge.copy(random, 32 - challenge.length);
+  return newClientHello(legacyVersion, random, sessionId, ciphers, [0], true);
+}
+
+/** A ClientHello before its extensions are read (an SSLv2-compatible hello has none). */
+function newClientHello(legacyVersion: number, random: Buffer, sessionId: Buffer, ciphers: number[], compression: number[], sslv2: boolean): ClientHelloInfo {
   return {
     legacyVersion,
     highestVersion: legacyVersion,
     random,
     sessionId,
     ciphers,
-    compression: [0],
+    compression,
     extensions: [],
     sni: null,
     alpn: [],
@@ -257,7 +244,7 @@ export function parseSslv2ClientHello(msg: Buffer): ClientHelloInfo | null {
     preSharedKey: false,
     earlyData: false,
     sessionTicket: false,
-    sslv2: true,
+    sslv2,
   };
 }
 
