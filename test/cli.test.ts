@@ -8,7 +8,8 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { kwire } from './helpers/cli.js';
-import { corpusPath } from './helpers/corpus.js';
+import { corpusPath, repoRoot } from './helpers/corpus.js';
+import { analyze } from '../src/lib.js';
 
 const getPcap = corpusPath('zeek/http/get.pcap');
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'kwire-cli-'));
@@ -26,6 +27,14 @@ describe('kwire read', () => {
       gaps: { c2s: 0, s2c: 0 },
     });
     expect(doc.findings).toEqual([]);
+  });
+
+  it('prints --json exactly as JSON.stringify(analyze(), null, 2), one flow at a time', async () => {
+    for (const capture of ['captures/sample-tls-http.pcap', corpusPath('arkime/empty.pcap')]) {
+      const doc = await analyze(path.resolve(repoRoot, capture));
+      doc.capture.source = capture;
+      expect(kwire(['read', capture, '--json']).stdout).toBe(JSON.stringify(doc, null, 2) + '\n');
+    }
   });
 
   it('reads the same capture from stdin and gzip-compressed', () => {

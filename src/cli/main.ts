@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { analyze, StreamDumpFactory } from '../lib.js';
 import { KwireError } from '../model/errors.js';
 import { parseCommandLine, usage, type ReadOptions } from './args.js';
+import type { KwireDocument } from '../model/document.js';
 import { renderSummary } from './text.js';
 import { ProgressLine } from './progress.js';
 
@@ -50,10 +51,21 @@ async function read(options: ReadOptions): Promise<number> {
       `kwire: warning: ${doc.capture.source}: damaged at byte ${offset} (${message}); kept the ${doc.capture.packets} packets before it\n`,
     );
   }
-  if (options.json) out.write(JSON.stringify(doc, null, 2) + '\n');
+  if (options.json) writeDocument(out, doc);
   else if (options.ndjson) out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');
   else out.write(renderSummary(doc));
   return 0;
+}
+
+/**
+ * The document of SPEC.md §5, as `JSON.stringify(doc, null, 2)` would print it, written one flow at
+ * a time: a capture of many connections never becomes one string of tens of megabytes.
+ */
+function writeDocument(out: NodeJS.WritableStream, doc: KwireDocument): void {
+  const nested = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replaceAll('\n', '\n' + '  '.repeat(depth));
+  out.write(`{\n  "capture": ${nested(doc.capture, 1)},\n  "flows": [`);
+  doc.flows.forEach((flow, i) => out.write(`${i === 0 ? '' : ','}\n    ${nested(flow, 2)}`));
+  out.write(`${doc.flows.length === 0 ? '' : '\n  '}],\n  "findings": ${nested(doc.findings, 1)}\n}\n`);
 }
 
 function fileSize(input: string): number | null {
