@@ -81,15 +81,23 @@ export class FlowAnalyzer implements StreamHandler {
       this.dropped[dir] += chunk.length;
       return;
     }
-    this.pending.push({ dir, bytes: Buffer.from(chunk), ts });
     const head = this.heads![dir];
     this.headLengths[dir] += chunk.copy(head, this.headLengths[dir], 0, DETECTION_BYTES - this.headLengths[dir]);
     const detection = detectProtocol(dir, head.subarray(0, this.headLengths[dir]));
-    if (detection === 'more') return;
-    if (detection !== 'unknown') return this.decide(detection);
+    if (detection === 'more') {
+      this.pending.push({ dir, bytes: Buffer.from(chunk), ts });
+      return;
+    }
+    if (detection !== 'unknown') {
+      // The usual case: the first chunk tells, and goes on uncopied after what was held.
+      this.decide(detection);
+      this.protocolHandler?.onData(dir, chunk, ts);
+      return;
+    }
     // One side's bytes may not tell (a pickup in the middle of a request body): the other side's
     // may. Until it speaks, this side's bytes are counted, not kept, so that memory stays flat.
     this.unrecognised[dir] = true;
+    this.dropped[dir] += chunk.length;
     for (const entry of this.pending) if (entry.dir === dir) this.dropped[dir] += entry.bytes.length;
     this.pending = this.pending.filter((entry) => entry.dir !== dir);
     if (this.unrecognised[0] && this.unrecognised[1]) this.decide('unknown');
