@@ -7,7 +7,7 @@
 import type { Direction, EndReason, FlowRecord, StreamFactory, StreamHandler } from '../model/flow.js';
 import type { CertificateInfo, FlowAnalysis } from '../model/protocol.js';
 import { chainVerdict, parseCertificate, TrustAnchors } from '../pki/index.js';
-import { detectProtocol, DETECTION_BYTES } from './detect.js';
+import { detectProtocol, DETECTION_BYTES, type Detection } from './detect.js';
 import { H2cAnalyzer } from './h2c/index.js';
 import { Http1Analyzer, newHttpInfo } from './http1/index.js';
 import { SshAnalyzer, newSshInfo } from './ssh/index.js';
@@ -61,7 +61,7 @@ export class FlowAnalyzer implements StreamHandler {
    * (Buffer.alloc is not pooled): a slice of the shared pool would pin a whole 8 KiB slab for as
    * long as the flow lives.
    */
-  private heads: [Buffer, Buffer] | null = [Buffer.alloc(DETECTION_BYTES), Buffer.alloc(DETECTION_BYTES)];
+  private heads: [Buffer, Buffer] | null = null;
   private readonly headLengths: [number, number] = [0, 0];
   private readonly unrecognised: [boolean, boolean] = [false, false];
   /** Bytes of an unrecognised direction that were not kept: the protocol's analyzer gets them as a gap. */
@@ -81,9 +81,15 @@ export class FlowAnalyzer implements StreamHandler {
       this.dropped[dir] += chunk.length;
       return;
     }
-    const head = this.heads![dir];
-    this.headLengths[dir] += chunk.copy(head, this.headLengths[dir], 0, DETECTION_BYTES - this.headLengths[dir]);
-    const detection = detectProtocol(dir, head.subarray(0, this.headLengths[dir]));
+    // Usually the first chunk tells by itself; only a protocol's first bytes split over chunks are gathered.
+    let detection: Detection;
+    if (this.headLengths[dir] === 0) {
+      detection = detectProtocol(dir, chunk);
+      if (detection === 'more') this.gatherHead(dir, chunk);
+    } else {
+      this.gatherHead(dir, chunk);
+      detection = detectProtocol(dir, this.heads![dir].subarray(0, this.headLengths[dir]));
+    }
     if (detection === 'more') {
       this.pending.push({ dir, bytes: Buffer.from(chunk), ts });
       return;
@@ -101,6 +107,11 @@ export class FlowAnalyzer implements StreamHandler {
     for (const entry of this.pending) if (entry.dir === dir) this.dropped[dir] += entry.bytes.length;
     this.pending = this.pending.filter((entry) => entry.dir !== dir);
     if (this.unrecognised[0] && this.unrecognised[1]) this.decide('unknown');
+  }
+
+  private gatherHead(dir: Direction, chunk: Buffer): void {
+    this.heads ??= [Buffer.alloc(DETECTION_BYTES), Buffer.alloc(DETECTION_BYTES)];
+    this.headLengths[dir] += chunk.copy(this.heads[dir], this.headLengths[dir], 0, DETECTION_BYTES - this.headLengths[dir]);
   }
 
   onGap(dir: Direction, bytes: number): void {

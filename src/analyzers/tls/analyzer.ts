@@ -91,8 +91,9 @@ class DirectionState {
   /** Records from now on are opaque (after this side's ChangeCipherSpec, or the TLS 1.3 ServerHello). */
   encrypted = false;
   records = 0;
-  /** Record header being read (5 bytes; 2 for an SSLv2 hello). */
-  readonly header = Buffer.alloc(5);
+  /** Record header being read (5 bytes; 2 for an SSLv2 hello), then the handshake message header: one allocation. */
+  private readonly headers = Buffer.alloc(9);
+  readonly header = this.headers.subarray(0, 5);
   headerLength = 0;
   recordType = 0;
   recordLeft = 0;
@@ -103,7 +104,7 @@ class DirectionState {
   /** First byte of an alert split across chunks, else -1. */
   alertByte = -1;
   /** Handshake message being reassembled. */
-  readonly messageHeader = Buffer.alloc(4);
+  readonly messageHeader = this.headers.subarray(5, 9);
   messageHeaderLength = 0;
   messageType = 0;
   messageLength = 0;
