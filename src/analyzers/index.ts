@@ -57,12 +57,13 @@ export class FlowAnalyzer implements StreamHandler {
    */
   private pending: Pending[] = [];
   /**
-   * The first bytes of each direction, and whether they already said 'unknown'. Own small buffers
-   * (Buffer.alloc is not pooled): a slice of the shared pool would pin a whole 8 KiB slab for as
-   * long as the flow lives.
+   * The first bytes of each direction, gathered only when a protocol's opening is split over
+   * chunks. Own small buffers (Buffer.alloc is not pooled): a slice of the shared pool would pin a
+   * whole 8 KiB slab for as long as the flow lives.
    */
   private heads: [Buffer, Buffer] | null = null;
   private readonly headLengths: [number, number] = [0, 0];
+  /** Whether a direction's first bytes already said 'unknown'. */
   private readonly unrecognised: [boolean, boolean] = [false, false];
   /** Bytes of an unrecognised direction that were not kept: the protocol's analyzer gets them as a gap. */
   private readonly dropped: [number, number] = [0, 0];
