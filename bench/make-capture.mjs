@@ -186,9 +186,10 @@ async function main() {
   await waitForLine(server, server.stdout, /ready/, 20_000);
 
   rmSync(out, { force: true });
-  // -U: write each packet as it comes; -B: a large kernel buffer so bursts are not dropped;
+  // -U: write each packet as it comes; --immediate-mode: else what is still in the kernel's ring
+  // when tcpdump stops is lost; -B: a large kernel buffer so bursts are not dropped;
   // -Z root: keep the right to write `out` (tcpdump drops privileges otherwise).
-  const tcpdump = start('ip', ['netns', 'exec', namespaces.srv, 'tcpdump', '-i', 'eth0', '-U', '-s', '0', '-B', '131072', '-Z', 'root', '-w', out]);
+  const tcpdump = start('ip', ['netns', 'exec', namespaces.srv, 'tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-s', '0', '-B', '131072', '-Z', 'root', '-w', out]);
   await waitForLine(tcpdump, tcpdump.stderr, /listening on/, 20_000);
   let tcpdumpLog = '';
   tcpdump.stderr.on('data', (chunk) => { tcpdumpLog += chunk; });
