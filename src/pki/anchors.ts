@@ -45,6 +45,17 @@ export class TrustAnchors {
       certificates.push(certificate);
     }
     if (certificates.length === 0) throw new KwireError('BAD_CA', 'no PEM certificate (-----BEGIN CERTIFICATE-----) found');
+    return TrustAnchors.of(certificates);
+  }
+
+  /** The anchors of several sets (`--ca` files and the cluster file's `ca`) as one. */
+  static union(sets: readonly TrustAnchors[]): TrustAnchors {
+    if (sets.length === 1) return sets[0];
+    const certificates = sets.flatMap((set) => [...set.bySha256.values()]);
+    return certificates.length === 0 ? TrustAnchors.empty() : TrustAnchors.of(certificates);
+  }
+
+  private static of(certificates: readonly ParsedCertificate[]): TrustAnchors {
     const fingerprints = [...new Set(certificates.map((certificate) => certificate.info.sha256))].sort();
     return new TrustAnchors(createHash('sha256').update(fingerprints.join(',')).digest('hex'), certificates);
   }

@@ -233,6 +233,14 @@ describe('TrustAnchors', () => {
     expect(TrustAnchors.empty().size).toBe(0);
   });
 
+  it('unites sets (--ca and the cluster file) into the set of their certificates, with the same content id', () => {
+    const united = TrustAnchors.union([cluster, root, TrustAnchors.empty(), cluster]);
+    expect(united.size).toBe(2);
+    expect(united.id).toBe(TrustAnchors.fromPem(`${pki.get('root').pem}${pki.get('kubernetes').pem}`).id);
+    expect(TrustAnchors.union([cluster])).toBe(cluster);
+    expect(TrustAnchors.union([TrustAnchors.empty()]).size).toBe(0);
+  });
+
   it('refuses a bundle without certificates or with a broken one', () => {
     expect(() => TrustAnchors.fromPem('nothing here')).toThrow(KwireError);
     expect(() => TrustAnchors.fromPem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toThrow(/PEM certificate 1 is not a valid X.509 certificate/);
