@@ -16,7 +16,8 @@ import type { CaptureSink, InterfaceStats } from './model/capture.js';
 import type { StreamFactory } from './model/flow.js';
 import { AnalyzerFactory } from './analyzers/index.js';
 import { TeeFactory } from './analyzers/tee.js';
-import type { TrustAnchors } from './pki/index.js';
+import { TrustAnchors } from './pki/index.js';
+import { PathResolver, type ClusterInfo } from './k8s/index.js';
 
 export type { KwireDocument, FlowJson, CaptureJson } from './model/document.js';
 export type { FlowRecord } from './model/flow.js';
@@ -24,6 +25,7 @@ export { KwireError, InputError } from './model/errors.js';
 export type { StreamFactory, StreamHandler, Direction, EndReason } from './model/flow.js';
 export { StreamDumpFactory } from './analyzers/stream-dump.js';
 export { TrustAnchors } from './pki/index.js';
+export { loadClusterFile, parseCluster, type ClusterInfo } from './k8s/index.js';
 export type * from './model/protocol.js';
 
 export interface Progress {
@@ -40,8 +42,10 @@ export interface AnalyzeOptions {
    * example a StreamDumpFactory that writes them to files as tcpflow does (`--streams`).
    */
   streams?: StreamFactory;
-  /** Trust anchors for server certificate verdicts (the cluster CA: `--ca`). */
+  /** Trust anchors for server certificate verdicts (the cluster CA: `--ca`); the cluster file's `ca` adds to them. */
   anchors?: TrustAnchors;
+  /** The cluster file (`--cluster`, k8s/ loadClusterFile): roles and paths from it first, inference after. */
+  cluster?: ClusterInfo;
   /** Called as each connection ends (for streaming output). */
   onFlowEnd?: (flow: FlowJson) => void;
   /**
@@ -65,11 +69,14 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
     typeof input === 'string' ? await openCapture(input) : { stream: input, name: name ?? 'stream', sourceBytes: () => 0 };
   const flows: FlowJson[] = [];
   const retainFlows = options.retainFlows ?? true;
-  const analyzers = new AnalyzerFactory({ anchors: options.anchors });
+  const anchorSets = [options.anchors, options.cluster?.anchors].filter((set) => set instanceof TrustAnchors);
+  const analyzers = new AnalyzerFactory({ anchors: anchorSets.length === 0 ? undefined : TrustAnchors.union(anchorSets) });
+  const paths = new PathResolver(options.cluster ?? null);
   const flowTable = new FlowTable({
     factory: options.streams ? new TeeFactory(analyzers, options.streams) : analyzers,
     onFlowEnd(record) {
-      const flow = flowToJson(record, analyzers.take(record));
+      const analysis = analyzers.take(record);
+      const flow = flowToJson(record, analysis, paths.place(record, analysis));
       if (retainFlows) flows.push(flow);
       options.onFlowEnd?.(flow);
     },

@@ -159,6 +159,54 @@ describe('kwire read', () => {
     const help = kwire(['read', '--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--streams DIR');
+    expect(help.stdout).toContain('--cluster PATH');
+    expect(help.stdout).toContain('--ca PATH');
     expect(help.stdout).toContain('Examples:');
+  });
+});
+
+describe('kwire read --cluster and --ca', () => {
+  const sample = 'captures/sample-tls-http.pcap';
+  const clusterFile = (text: string, name = 'cluster.yaml') => {
+    const file = path.join(scratch(), name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const sampleCluster = () => clusterFile('apiservers: [198.18.0.1]\nnodes:\n  - {name: kw-node-1, ip: 198.18.0.11}\n  - {name: kw-node-2, ip: 198.18.0.2}\n');
+
+  it('names every connection from the cluster file, in the JSON and in the summary', () => {
+    const cluster = sampleCluster();
+    const doc = JSON.parse(kwire(['read', sample, '--cluster', cluster, '--json']).stdout);
+    expect(doc.flows[5]).toMatchObject({ id: 6, path: 'node->apiserver', via: null, roles: { client: 'node:kw-node-1', server: 'apiserver', evidence: ['cluster file'] } });
+    expect(doc.flows[1]).toMatchObject({ id: 2, path: 'client->kubelet', via: null, roles: { client: null, server: 'kubelet:kw-node-2', evidence: ['cluster file'] } });
+    const summary = kwire(['read', sample, '--cluster', cluster]).stdout.split('\n');
+    expect(summary.find((line) => line.startsWith('id  '))).toMatch(/^id\s+start \(UTC\)\s+path\s+client\s+server\s+state/);
+    expect(summary.find((line) => line.startsWith(' 6  '))).toMatch(/^ 6  \S+  node->apiserver\s+198\.18\.0\.11:\d+\s+198\.18\.0\.1:6443\s/);
+    expect(summary.find((line) => line.startsWith('11  '))).toMatch(/^11  \S+  other\s+198\.18\.0\.11:\d+\s+198\.18\.0\.2:10256\s/);
+    expect(Math.max(...summary.map((line) => line.length))).toBeLessThanOrEqual(200);
+  });
+
+  it('reads a kubectl List as a cluster file', () => {
+    const list = { kind: 'List', items: [{ kind: 'Node', metadata: { name: 'kw-node-2' }, status: { addresses: [{ type: 'InternalIP', address: '198.18.0.2' }] } }] };
+    const doc = JSON.parse(kwire(['read', sample, '--cluster', clusterFile(JSON.stringify(list), 'list.json'), '--json']).stdout);
+    expect(doc.flows[1].roles).toEqual({ client: null, server: 'kubelet:kw-node-2', evidence: ['cluster file'] });
+  });
+
+  it('exits 2 with one line naming the file, the line and the field of a bad cluster file', () => {
+    const bad = clusterFile('apiservers:\n  - 198.18.0.1\n  - 10.0.0.300\n');
+    const result = kwire(['read', sample, '--cluster', bad]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`kwire: ${bad}:3: apiservers[1]: "10.0.0.300" is not an address or CIDR\n`);
+  });
+
+  it('exits 2 naming a --ca bundle that is missing or holds no certificate', () => {
+    const missing = path.join(scratch(), 'missing.crt');
+    expect(kwire(['read', sample, '--ca', missing])).toMatchObject({ status: 2, stderr: `kwire: ${missing}: cannot read it (ENOENT)\n` });
+    const empty = clusterFile('not a certificate\n', 'empty.pem');
+    expect(kwire(['read', sample, '--ca', empty])).toMatchObject({
+      status: 2,
+      stderr: `kwire: ${empty}: no PEM certificate (-----BEGIN CERTIFICATE-----) found\n`,
+    });
   });
 });

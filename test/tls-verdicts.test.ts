@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import { analyze, TrustAnchors } from '../src/lib.js';
+import { analyze, loadClusterFile, TrustAnchors } from '../src/lib.js';
 
 let dir: string;
 const file = (name: string) => path.join(dir, name);
@@ -116,5 +116,19 @@ describe('server certificate verdicts on real handshakes', () => {
     }
     expect(tlsFlows[1].tls!.serverCertReason).toMatch(/expired/);
     expect(tlsFlows[2].tls!.serverCertReason).toMatch(/127\.0\.0\.1/);
+    // The kubelet's self-signed serving certificate names the server, whatever the port; on
+    // loopback the next client shares that address, so it is that node.
+    const kubeletCert = 'kubelet serving certificate node1@1700000000';
+    expect(tlsFlows.map((flow) => [flow.path, flow.roles.client, flow.roles.server, flow.roles.evidence])).toEqual([
+      ...Array(3).fill(['other', null, null, []]),
+      ['client->kubelet', null, 'kubelet:node1', [kubeletCert]],
+      ['client->kubelet', 'node:node1', 'kubelet:node1', [`earlier flow: ${kubeletCert}`, kubeletCert]],
+    ]);
+
+    // The cluster file's `ca` are trust anchors too; without any, nothing is trusted.
+    writeFileSync(file('cluster.yaml'), 'ca: [ca.crt]\n');
+    const verdicts = (document: typeof doc) => document.flows.filter((flow) => flow.protocol === 'tls').map((flow) => flow.tls!.serverCertVerdict);
+    expect(verdicts(await analyze(pcap, { cluster: loadClusterFile(file('cluster.yaml')) }))).toEqual(verdicts(doc));
+    expect(verdicts(await analyze(pcap))[0]).toBe('untrusted');
   }, 120_000);
 });

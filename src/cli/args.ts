@@ -18,6 +18,10 @@ export interface ReadOptions {
   ndjson: boolean;
   quiet: boolean;
   streamsDir: string | null;
+  /** `--cluster PATH`: the cluster file of SPEC.md §2, or a kubectl List. */
+  cluster: string | null;
+  /** `--ca PATH`, repeatable: PEM bundles of trust anchors. */
+  ca: string[];
 }
 
 const readOptions = {
@@ -25,6 +29,8 @@ const readOptions = {
   ndjson: { type: 'boolean', default: false },
   'no-db': { type: 'boolean', default: false },
   streams: { type: 'string' },
+  cluster: { type: 'string' },
+  ca: { type: 'string', multiple: true, default: [] },
   quiet: { type: 'boolean', short: 'q', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options'];
@@ -56,6 +62,8 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
       ndjson: values.ndjson,
       quiet: values.quiet,
       streamsDir: values.streams ?? null,
+      cluster: values.cluster ?? null,
+      ca: values.ca,
     },
   };
 }
@@ -84,6 +92,11 @@ connection and prints what it found.
 Options:
   --json          print the whole result as one JSON document on stdout
   --ndjson        print one JSON record per line: a "flow" record as each connection ends, then a "capture" record
+  --cluster PATH  cluster file (YAML or JSON: apiservers, nodes, podCIDRs, kubernetesServiceIP, etcd, ca …),
+                  or the output of 'kubectl get nodes,pods,services -A -o json'; names each connection's
+                  path from it, and infers what it does not say (port 6443, certificate names, kubelet URLs)
+  --ca PATH       PEM bundle of trust anchors, such as the cluster CA (repeatable); server certificates
+                  are verified against these and the cluster file's 'ca'
   --streams DIR   write each connection direction's reassembled bytes to DIR, named as tcpflow names them
   --no-db         write no database (the default until the store lands)
   -q, --quiet     no progress line and no warnings summary on stderr
@@ -95,5 +108,7 @@ Examples:
   kwire read captures/sample-tls-http.pcap
   kwire read node1.pcap.gz --json | jq '.flows[] | select(.gaps.c2s > 0)'
   tcpdump -i eth0 -U -w - 'tcp port 6443 or tcp port 10250' | kwire read -
-  kwire read capture.pcapng --streams /tmp/streams`,
+  kwire read capture.pcapng --streams /tmp/streams
+  kwire read node1.pcap --cluster cluster.yaml --ca /etc/kubernetes/pki/ca.crt
+  kubectl get nodes,pods,services -A -o json > cluster.json && kwire read node1.pcap --cluster cluster.json --json | jq '.flows[] | {id, path, roles}'`,
 };

@@ -2,9 +2,9 @@
  * `kwire`: parses the command line, runs the pipeline through lib.ts, prints, and maps errors
  * to exit statuses (0 success, 2 bad usage or unreadable input) with one line on stderr.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { analyze, StreamDumpFactory } from '../lib.js';
+import { analyze, loadClusterFile, StreamDumpFactory, TrustAnchors } from '../lib.js';
 import { KwireError } from '../model/errors.js';
 import { parseCommandLine, usage, type ReadOptions } from './args.js';
 import type { KwireDocument } from '../model/document.js';
@@ -37,7 +37,12 @@ async function read(options: ReadOptions): Promise<number> {
   const showProgress = !options.quiet && process.stderr.isTTY === true;
   const progress = showProgress ? new ProgressLine(process.stderr, fileSize(options.input)) : null;
   const out = process.stdout;
+  // Configuration is read before the capture: a mistake in it costs no waiting.
+  const cluster = options.cluster === null ? undefined : loadClusterFile(options.cluster);
+  const anchors = options.ca.length === 0 ? undefined : TrustAnchors.union(options.ca.map(readAnchors));
   const doc = await analyze(options.input, {
+    cluster,
+    anchors,
     streams: options.streamsDir ? new StreamDumpFactory(options.streamsDir) : undefined,
     onProgress: progress ? (p) => progress.update(p) : undefined,
     onFlowEnd: options.ndjson ? (flow) => out.write(JSON.stringify({ type: 'flow', ...flow }) + '\n') : undefined,
@@ -66,6 +71,16 @@ function writeDocument(out: NodeJS.WritableStream, doc: KwireDocument): void {
   out.write(`{\n  "capture": ${nested(doc.capture, 1)},\n  "flows": [`);
   doc.flows.forEach((flow, i) => out.write(`${i === 0 ? '' : ','}\n    ${nested(flow, 2)}`));
   out.write(`${doc.flows.length === 0 ? '' : '\n  '}],\n  "findings": ${nested(doc.findings, 1)}\n}\n`);
+}
+
+/** One `--ca` bundle; a mistake in it names the file (exit 2). */
+function readAnchors(file: string): TrustAnchors {
+  try {
+    return TrustAnchors.fromPem(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const reason = error instanceof KwireError ? error.message : `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    throw new KwireError('BAD_CA', `${file}: ${reason}`);
+  }
 }
 
 function fileSize(input: string): number | null {

@@ -1,6 +1,7 @@
 /**
  * The human summary of `kwire read` (no --json): the capture, then one line per connection, in
- * the columns tshark's conversation table and tcpflow's report use.
+ * the columns tshark's conversation table and tcpflow's report use, led by the communication
+ * path (SPEC.md §3) with its via in brackets.
  */
 import type { KwireDocument, FlowJson, ReassemblyCounts } from '../model/document.js';
 
@@ -32,6 +33,7 @@ export function renderSummary(doc: KwireDocument): string {
   const rows = flows.map((flow) => [
     String(flow.id),
     isoTime(flow.firstTs).slice(11),
+    flow.via ? `${flow.path} [${flow.via}]` : flow.path,
     endpoint(flow.src, flow.sport),
     endpoint(flow.dst, flow.dport),
     flow.state,
@@ -42,8 +44,8 @@ export function renderSummary(doc: KwireDocument): string {
     `${count.format(flow.bytes.c2s)}/${count.format(flow.bytes.s2c)}`,
     flow.gaps.c2s + flow.gaps.s2c === 0 ? '-' : `${count.format(flow.gaps.c2s)}/${count.format(flow.gaps.s2c)}`,
   ]);
-  const header = ['id', 'start (UTC)', 'client', 'server', 'state', 'protocol', 'client cert', 'server cert', 'packets c→s/s→c', 'bytes c→s/s→c', 'gaps'];
-  const rightAligned = new Set([0, 8, 9, 10]);
+  const header = ['id', 'start (UTC)', 'path', 'client', 'server', 'state', 'protocol', 'client cert', 'server cert', 'packets c→s/s→c', 'bytes c→s/s→c', 'gaps'];
+  const rightAligned = new Set([0, 9, 10, 11]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   for (const row of [header, ...rows]) {
     lines.push(

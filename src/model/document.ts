@@ -57,6 +57,10 @@ export interface FlowJson {
   bytes: { c2s: number; s2c: number };
   gaps: { c2s: number; s2c: number };
   state: FlowState;
+  /** The communication path of SPEC.md §3, how it was routed, and who the ends are (k8s/). */
+  path: CommPath;
+  via: Via;
+  roles: Roles;
   /** Outermost VLAN id, when tagged (an addition to SPEC.md §5). */
   vlan?: number;
   /** Outer addresses of an encapsulated flow (an addition to SPEC.md §5). */
@@ -69,13 +73,44 @@ export interface FlowJson {
   ssh?: SshInfo;
 }
 
+/** SPEC.md §3. */
+export type CommPath =
+  | 'node->apiserver'
+  | 'pod->apiserver'
+  | 'client->apiserver'
+  | 'apiserver->kubelet'
+  | 'client->kubelet'
+  | 'apiserver->node'
+  | 'apiserver->pod'
+  | 'apiserver->service'
+  | 'apiserver->etcd'
+  | 'tunnel'
+  | 'other';
+
+export type Via = 'service-vip' | 'apiserver-proxy' | 'konnectivity' | 'ssh' | null;
+
+export interface Roles {
+  /** Display names (`apiserver`, `kubelet:node1`, `node:node1`, `pod:default/web`, `service:ns/name` …); null when unknown. */
+  client: string | null;
+  server: string | null;
+  /** How each role was known (`cluster file`, `port 6443`, `server certificate CN=kube-apiserver` …). */
+  evidence: string[];
+}
+
+/** What k8s/ says of one flow. */
+export interface Placement {
+  path: CommPath;
+  via: Via;
+  roles: Roles;
+}
+
 export interface KwireDocument {
   capture: CaptureJson;
   flows: FlowJson[];
   findings: never[];
 }
 
-export function flowToJson(flow: FlowRecord, analysis: FlowAnalysis): FlowJson {
+export function flowToJson(flow: FlowRecord, analysis: FlowAnalysis, placement: Placement): FlowJson {
   const json: FlowJson = {
     id: flow.id,
     src: flow.src,
@@ -88,6 +123,9 @@ export function flowToJson(flow: FlowRecord, analysis: FlowAnalysis): FlowJson {
     bytes: { c2s: flow.bytes[0], s2c: flow.bytes[1] },
     gaps: { c2s: flow.gaps[0], s2c: flow.gaps[1] },
     state: flow.state,
+    path: placement.path,
+    via: placement.via,
+    roles: placement.roles,
     protocol: analysis.protocol,
   };
   if (flow.vlan >= 0) json.vlan = flow.vlan;
