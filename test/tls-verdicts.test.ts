@@ -11,6 +11,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { analyze, loadClusterFile, TrustAnchors } from '../src/lib.js';
+import { kwire } from './helpers/cli.js';
 
 let dir: string;
 const file = (name: string) => path.join(dir, name);
@@ -130,5 +131,12 @@ describe('server certificate verdicts on real handshakes', () => {
     const verdicts = (document: typeof doc) => document.flows.filter((flow) => flow.protocol === 'tls').map((flow) => flow.tls!.serverCertVerdict);
     expect(verdicts(await analyze(pcap, { cluster: loadClusterFile(file('cluster.yaml')) }))).toEqual(verdicts(doc));
     expect(verdicts(await analyze(pcap))[0]).toBe('untrusted');
+
+    // The same through the command line, as a user runs it: --ca and --cluster.
+    for (const args of [['--ca', file('ca.crt')], ['--cluster', file('cluster.yaml')]]) {
+      const result = kwire(['read', pcap, '--json', ...args]);
+      expect(result.status).toBe(0);
+      expect(verdicts(JSON.parse(result.stdout))).toEqual(verdicts(doc));
+    }
   }, 120_000);
 });
