@@ -126,15 +126,7 @@ export function parseClientHello(body: Buffer): ClientHelloInfo | null {
   const compression = [...r.bytes(r.u8())];
   if (r.bad) return null;
   const hello = newClientHello(legacyVersion, random, sessionId, ciphers, compression, false);
-  if (r.left >= 2) {
-    const exts = r.sub(r.u16());
-    while (exts.left >= 4) {
-      const type = exts.u16();
-      const data = exts.sub(exts.u16());
-      hello.extensions.push(type);
-      readClientExtension(hello, type, data);
-    }
-  }
+  readExtensions(r, hello.extensions, (type, data) => readClientExtension(hello, type, data));
   hello.highestVersion = highest(hello.supportedVersions) ?? legacyVersion;
   return hello;
 }
@@ -269,20 +261,26 @@ export function parseServerHello(body: Buffer): ServerHelloInfo | null {
     preSharedKey: false,
     helloRetryRequest: random.equals(HRR_RANDOM),
   };
-  if (r.left >= 2) {
-    const exts = r.sub(r.u16());
-    while (exts.left >= 4) {
-      const type = exts.u16();
-      const data = exts.sub(exts.u16());
-      hello.extensions.push(type);
-      if (type === EXT.supportedVersions && data.left >= 2) hello.version = data.u16();
-      else if (type === EXT.preSharedKey) hello.preSharedKey = true;
-      else if (type === EXT.alpn) {
-        const list = data.sub(data.u16());
-        const proto = list.bytes(list.u8());
-        if (!list.bad) hello.alpn = proto.toString('utf8');
-      }
+  readExtensions(r, hello.extensions, (type, data) => {
+    if (type === EXT.supportedVersions && data.left >= 2) hello.version = data.u16();
+    else if (type === EXT.preSharedKey) hello.preSharedKey = true;
+    else if (type === EXT.alpn) {
+      const list = data.sub(data.u16());
+      const proto = list.bytes(list.u8());
+      if (!list.bad) hello.alpn = proto.toString('utf8');
     }
-  }
+  });
   return hello;
+}
+
+/** Walks a hello's extensions block (if any): records each type in `types`, hands its data to `read`. */
+function readExtensions(r: Reader, types: number[], read: (type: number, data: Reader) => void): void {
+  if (r.left < 2) return;
+  const extensions = r.sub(r.u16());
+  while (extensions.left >= 4) {
+    const type = extensions.u16();
+    const data = extensions.sub(extensions.u16());
+    types.push(type);
+    read(type, data);
+  }
 }
