@@ -18,9 +18,9 @@ function play(steps: Step[]) {
   const factory = new AnalyzerFactory();
   const flow = flowRecord();
   const handler = factory.open(flow);
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
     if (step[0] === 'gap') handler.onGap(step[1], step[2]);
-    else handler.onData(step[0], Buffer.isBuffer(step[1]) ? step[1] : Buffer.from(step[1], 'latin1'), 1_700_000_000);
+    else handler.onData(step[0], Buffer.isBuffer(step[1]) ? step[1] : Buffer.from(step[1], 'latin1'), 1_700_000_000, index + 1);
   }
   handler.onEnd('fin');
   return factory.take(flow);
@@ -56,7 +56,7 @@ describe('FlowAnalyzer', () => {
     const factory = new AnalyzerFactory();
     const flow = flowRecord();
     const handler = factory.open(flow);
-    handler.onData(C, Buffer.from('SSH-2.0-OpenSSH_9.2p1\r\n'), 0);
+    handler.onData(C, Buffer.from('SSH-2.0-OpenSSH_9.2p1\r\n'), 0, 1);
     handler.onEnd('fin');
     expect(factory.take(flow)).toMatchObject({ protocol: 'ssh', ssh: { clientBanner: 'SSH-2.0-OpenSSH_9.2p1' } });
     expect(factory.take(flow).protocol).toBe('unknown');

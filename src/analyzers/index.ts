@@ -44,6 +44,7 @@ interface Pending {
   dir: Direction;
   bytes: Buffer;
   ts: number;
+  packet: number;
 }
 
 export class FlowAnalyzer implements StreamHandler {
@@ -73,9 +74,9 @@ export class FlowAnalyzer implements StreamHandler {
     private readonly anchors: TrustAnchors,
   ) {}
 
-  onData(dir: Direction, chunk: Buffer, ts: number): void {
+  onData(dir: Direction, chunk: Buffer, ts: number, packet: number): void {
     if (this.decided) {
-      this.protocolHandler?.onData(dir, chunk, ts);
+      this.protocolHandler?.onData(dir, chunk, ts, packet);
       return;
     }
     if (this.unrecognised[dir]) {
@@ -92,13 +93,13 @@ export class FlowAnalyzer implements StreamHandler {
       detection = detectProtocol(dir, this.heads![dir].subarray(0, this.headLengths[dir]));
     }
     if (detection === 'more') {
-      this.pending.push({ dir, bytes: Buffer.from(chunk), ts });
+      this.pending.push({ dir, bytes: Buffer.from(chunk), ts, packet });
       return;
     }
     if (detection !== 'unknown') {
       // The usual case: the first chunk tells, and goes on uncopied after what was held.
       this.decide(detection);
-      this.protocolHandler?.onData(dir, chunk, ts);
+      this.protocolHandler?.onData(dir, chunk, ts, packet);
       return;
     }
     // One side's bytes may not tell (a pickup in the middle of a request body): the other side's
@@ -158,7 +159,7 @@ export class FlowAnalyzer implements StreamHandler {
     const handler = this.protocolHandler;
     if (!handler) return;
     for (const dir of [0, 1] as const) if (this.dropped[dir] > 0) handler.onGap(dir, this.dropped[dir]);
-    for (const { dir, bytes, ts } of pending) handler.onData(dir, bytes, ts);
+    for (const { dir, bytes, ts, packet } of pending) handler.onData(dir, bytes, ts, packet);
   }
 
   /** Certificates are parsed once the chains are whole, and judged at the time of the capture. */

@@ -12,9 +12,9 @@ export class TeeFactory implements StreamFactory {
     const b = this.second.open(flow);
     if (!a || !b) return a ?? b;
     return {
-      onData(dir: Direction, chunk: Buffer, ts: number) {
-        a.onData(dir, chunk, ts);
-        b.onData(dir, chunk, ts);
+      onData(dir: Direction, chunk: Buffer, ts: number, packet: number) {
+        a.onData(dir, chunk, ts, packet);
+        b.onData(dir, chunk, ts, packet);
       },
       onGap(dir: Direction, bytes: number) {
         a.onGap(dir, bytes);

@@ -18,6 +18,8 @@ export interface TableContext {
   stats: ReassemblyStats & { gapBytes: number };
   /** Capture time of the packet (or sweep) being handled: the `ts` of data delivered now. */
   now: number;
+  /** Number (Frame.index) of the packet being handled. */
+  packetNumber: number;
   /** Out-of-order bytes held by every connection. */
   heldBytes: number;
   /** Connections holding out-of-order bytes, oldest holder first. */
@@ -81,7 +83,7 @@ export class Connection implements ReassemblySink, IdleLinks<Connection> {
       this.noteBaseSeq(dir, seqAdd(tcp.seq, -1));
     }
     if (!half.started) half.start(dataSeq);
-    if (span > 0) half.segment(dataSeq, pkt.buf, tcp.payloadOff, tcp.payloadLen, span);
+    if (span > 0) half.segment(dataSeq, pkt.buf, tcp.payloadOff, tcp.payloadLen, span, this.context.packetNumber);
     if ((flags & TcpFlags.FIN) !== 0) half.fin(seqAdd(dataSeq, span));
     if ((flags & TcpFlags.ACK) !== 0) this.halves[dir ^ 1].ack(tcp.ack);
     this.updateState();
@@ -127,9 +129,9 @@ export class Connection implements ReassemblySink, IdleLinks<Connection> {
     this.handler?.onEnd(reason);
   }
 
-  data(dir: Direction, chunk: Buffer): void {
+  data(dir: Direction, chunk: Buffer, packet: number): void {
     this.record.bytes[dir] += chunk.length;
-    this.handler?.onData(dir, chunk, this.context.now);
+    this.handler?.onData(dir, chunk, this.context.now, packet);
   }
 
   gap(dir: Direction, bytes: number): void {

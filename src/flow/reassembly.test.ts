@@ -234,3 +234,29 @@ describe('budgets', () => {
     expect(streams.get(2)!.events).toEqual(['c2s gap 10', 'c2s "second"', 'c2s gap 14', 'c2s "more"', 'end eof']);
   });
 });
+
+describe('packet numbers', () => {
+  // replay() numbers packets from 1: the three of handshake() are 1 to 3.
+  const chunksOf = (segments: Segment[]): string[] => {
+    const stream = replay(segments).streams.get(1)!;
+    return stream.received[0].map((chunk, i) => `${chunk.toString('latin1')}@${stream.packets[0][i]}`);
+  };
+
+  it('in-order data carries its own packet; held data, the packet that filled the hole before it', () => {
+    const segments = [...handshake(), c('PA', 1001, 'ab'), c('PA', 1005, 'ef'), c('PA', 1007, 'gh'), c('PA', 1003, 'cd'), c('PA', 1009, 'ij')];
+    expect(chunksOf(segments)).toEqual(['ab@4', 'cd@7', 'ef@7', 'gh@7', 'ij@8']);
+  });
+
+  it('held data after a hole that is skipped keeps the packet that carried it', () => {
+    // Skipped because the peer acknowledged beyond it (packet 6), then because the flow ended.
+    const segments = [...handshake(), c('PA', 1001, 'aaa'), c('PA', 1007, 'ccc'), s('PA', 5001, 'x', { ack: 1010 }), c('PA', 1013, 'eee')];
+    expect(chunksOf(segments)).toEqual(['aaa@4', 'ccc@5', 'eee@7']);
+  });
+
+  it('held data after a hole skipped for the budget keeps the packet that carried it', () => {
+    const { streams } = replay([...handshake(), c('PA', 1001, 'a'), c('PA', 1005, 'eeee'), c('PA', 1012, 'llll'), c('PA', 1020, 'tttt')], {
+      limits: { outOfOrderBytesPerFlow: 10 },
+    });
+    expect(streams.get(1)!.packets[0]).toEqual([4, 5, 6, 7]);
+  });
+});

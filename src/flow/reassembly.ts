@@ -15,6 +15,10 @@
  * - A segment cut by the snaplen carries its captured bytes followed by a missing tail; both keep
  *   their place in sequence space, and the tail is reported as a gap when the stream reaches it
  *   (data that arrives later for those sequence numbers is dropped, as first-seen data wins).
+ * - Every chunk goes out with the number of the packet that made it deliverable: its own packet
+ *   when in order; the packet that filled the hole before it when it was held (the frame tshark
+ *   shows completing a reassembled PDU). Held data after a skipped hole keeps the number of the
+ *   packet that carried it: an ACK, a budget or the flow's end carries none of its bytes.
  */
 import type { Direction } from '../model/flow.js';
 import { seqAdd, seqDiff, seqLessThan } from './seq.js';
@@ -27,7 +31,8 @@ export const MAX_AHEAD = 1 << 30;
 
 /** Where a direction's results go (implemented by the flow table's connection). */
 export interface ReassemblySink {
-  data(dir: Direction, chunk: Buffer): void;
+  /** `packet`: the number (Frame.index) of the packet that made `chunk` deliverable. */
+  data(dir: Direction, chunk: Buffer, packet: number): void;
   gap(dir: Direction, bytes: number): void;
   /** The bytes held out of order changed by `delta`. */
   held(delta: number): void;
@@ -47,9 +52,13 @@ interface HeldPiece {
   seq: number;
   data: Buffer;
   span: number;
+  /** Number of the packet that carried it. */
+  packet: number;
 }
 
 const NO_DATA = Buffer.alloc(0);
+/** advance()'s `filler` after a skipped hole: no packet filled it, so held pieces go out under their own packets. */
+const NO_FILLER = 0;
 
 export class HalfStream {
   /** Whether a packet from this side has told which sequence number comes next. */
@@ -82,9 +91,9 @@ export class HalfStream {
 
   /**
    * A segment whose payload occupies [seq, seq + span) in sequence space, of which the first
-   * `length` bytes were captured at buf[offset, offset + length).
+   * `length` bytes were captured at buf[offset, offset + length), carried by packet number `packet`.
    */
-  segment(seq: number, buf: Buffer, offset: number, length: number, span: number): void {
+  segment(seq: number, buf: Buffer, offset: number, length: number, span: number, packet: number): void {
     if (!this.started) this.start(seq);
     let start = seqDiff(seq, this.nextSeq);
     if (start > MAX_AHEAD) {
@@ -102,7 +111,12 @@ export class HalfStream {
     let end = start + span;
     if (this.finSeen) end = Math.min(end, seqDiff(this.finSeq, this.nextSeq));
     let used = 0;
-    if (end > 0) used = this.held.length === 0 ? this.emit(seq, Math.max(start, 0) - start, end - start, buf, offset, length) : this.fitAroundHeld(seq, start, end, buf, offset, length);
+    if (end > 0) {
+      used =
+        this.held.length === 0
+          ? this.emit(seq, Math.max(start, 0) - start, end - start, buf, offset, length, packet)
+          : this.fitAroundHeld(seq, start, end, buf, offset, length, packet);
+    }
     this.stats.retransmittedBytes += length - used;
   }
 
@@ -168,7 +182,7 @@ export class HalfStream {
   }
 
   /** Cuts [start, end) (relative to nextSeq) into the pieces not held yet, and places each. */
-  private fitAroundHeld(seq: number, start: number, end: number, buf: Buffer, offset: number, length: number): number {
+  private fitAroundHeld(seq: number, start: number, end: number, buf: Buffer, offset: number, length: number, packet: number): number {
     const pieceStarts = HalfStream.pieceStarts;
     const pieceEnds = HalfStream.pieceEnds;
     pieceStarts.length = 0;
@@ -188,7 +202,7 @@ export class HalfStream {
       pieceEnds.push(end - start);
     }
     let used = 0;
-    for (let i = 0; i < pieceStarts.length; i++) used += this.emit(seq, pieceStarts[i], pieceEnds[i], buf, offset, length);
+    for (let i = 0; i < pieceStarts.length; i++) used += this.emit(seq, pieceStarts[i], pieceEnds[i], buf, offset, length, packet);
     return used;
   }
 
@@ -209,13 +223,13 @@ export class HalfStream {
    * Places the piece [from, to) of a segment (offsets within it) that overlaps nothing delivered or
    * held: delivered when it starts at nextSeq, else copied and held. Returns the captured bytes used.
    */
-  private emit(seq: number, from: number, to: number, buf: Buffer, offset: number, length: number): number {
+  private emit(seq: number, from: number, to: number, buf: Buffer, offset: number, length: number, packet: number): number {
     const dataLength = Math.max(Math.min(to, length) - from, 0);
     const pieceSeq = seqAdd(seq, from);
     if (pieceSeq === this.nextSeq) {
-      if (dataLength > 0) this.sink.data(this.dir, buf.subarray(offset + from, offset + from + dataLength));
+      if (dataLength > 0) this.sink.data(this.dir, buf.subarray(offset + from, offset + from + dataLength), packet);
       if (to - from > dataLength) this.sink.gap(this.dir, to - from - dataLength);
-      this.advance(to - from);
+      this.advance(to - from, packet);
       return dataLength;
     }
     let data = NO_DATA;
@@ -223,7 +237,7 @@ export class HalfStream {
       data = Buffer.allocUnsafe(dataLength);
       buf.copy(data, 0, offset + from, offset + from + dataLength);
     }
-    this.hold({ seq: pieceSeq, data, span: to - from });
+    this.hold({ seq: pieceSeq, data, span: to - from, packet });
     return dataLength;
   }
 
@@ -244,11 +258,14 @@ export class HalfStream {
   /** Reports `bytes` (when positive) as a gap and moves past them. */
   private skip(bytes: number): void {
     if (bytes > 0) this.sink.gap(this.dir, bytes);
-    this.advance(Math.max(bytes, 0));
+    this.advance(Math.max(bytes, 0), NO_FILLER);
   }
 
-  /** nextSeq moves `bytes` on; held pieces that now start at nextSeq follow, then a FIN that does. */
-  private advance(bytes: number): void {
+  /**
+   * nextSeq moves `bytes` on; held pieces that now start at nextSeq follow, then a FIN that does.
+   * `filler` is the packet whose bytes just closed the hole before them (NO_FILLER: none did).
+   */
+  private advance(bytes: number, filler: number): void {
     this.nextSeq = seqAdd(this.nextSeq, bytes);
     while (this.held.length > 0) {
       // Pieces start exactly at nextSeq by construction; `behind` keeps this loop safe regardless.
@@ -257,7 +274,7 @@ export class HalfStream {
       const piece = this.held.shift()!;
       this.release(piece);
       if (behind >= piece.span) continue;
-      if (piece.data.length > behind) this.sink.data(this.dir, behind === 0 ? piece.data : piece.data.subarray(behind));
+      if (piece.data.length > behind) this.sink.data(this.dir, behind === 0 ? piece.data : piece.data.subarray(behind), filler === NO_FILLER ? piece.packet : filler);
       const missing = piece.span - Math.max(piece.data.length, behind);
       if (missing > 0) this.sink.gap(this.dir, missing);
       this.nextSeq = seqAdd(this.nextSeq, piece.span - behind);

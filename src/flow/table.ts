@@ -93,7 +93,7 @@ export class FlowTable {
   constructor(options: FlowTableOptions) {
     this.limits = { ...DEFAULT_FLOW_LIMITS, ...options.limits };
     this.onFlowEnd = options.onFlowEnd;
-    this.context = { factory: options.factory, stats: this.stats, now: 0, heldBytes: 0, holding: new Set() };
+    this.context = { factory: options.factory, stats: this.stats, now: 0, packetNumber: 0, heldBytes: 0, holding: new Set() };
   }
 
   /** Connections alive (open, or closed and lingering). */
@@ -105,6 +105,7 @@ export class FlowTable {
     if (pkt.proto !== TCP) return;
     const ts = frame.ts;
     this.context.now = ts;
+    this.context.packetNumber = frame.index;
     if (ts >= this.nextSweep) this.sweep(ts);
     this.stats.packets++;
     const keys = this.keys;

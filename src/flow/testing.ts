@@ -119,13 +119,16 @@ export class RecordedStream implements StreamHandler {
   /** `c2s "bytes"`, `s2c gap 3`, `end fin` … */
   readonly events: string[] = [];
   readonly received: [Buffer[], Buffer[]] = [[], []];
+  /** The packet number each received chunk came with, index for index. */
+  readonly packets: [number[], number[]] = [[], []];
   endReason: EndReason | null = null;
 
   constructor(readonly flow: FlowRecord) {}
 
-  onData(dir: Direction, chunk: Buffer): void {
+  onData(dir: Direction, chunk: Buffer, _ts: number, packet: number): void {
     const copy = Buffer.from(chunk);
     this.received[dir].push(copy);
+    this.packets[dir].push(packet);
     this.events.push(`${DIRECTION_NAMES[dir]} ${JSON.stringify(copy.toString('latin1'))}`);
   }
 

@@ -43,7 +43,8 @@ export interface FlowRecord {
  * each once; `chunk` points into a buffer flow/ may reuse, so an analyzer copies what it keeps.
  */
 export interface StreamHandler {
-  onData(dir: Direction, chunk: Buffer, ts: number): void;
+  /** `packet` is the number (Frame.index) of the packet whose arrival delivered `chunk`. */
+  onData(dir: Direction, chunk: Buffer, ts: number, packet: number): void;
   /** `bytes` were never seen in `dir`; the next onData continues after the hole. */
   onGap(dir: Direction, bytes: number): void;
   onEnd(reason: EndReason): void;

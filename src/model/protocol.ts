@@ -49,6 +49,8 @@ export interface HandshakeStep {
   length: number;
   /** Capture time, seconds. */
   ts: number;
+  /** Packet number (Frame.index) that completed the message, as tshark shows a reassembled PDU. */
+  packet: number;
 }
 
 export interface TlsAlert {
@@ -57,6 +59,8 @@ export interface TlsAlert {
   description: string;
   /** True when the alert was seen in clear (TLS 1.2 and below, or before encryption). */
   inClear: boolean;
+  /** Packet number of the alert record (for an inferred TLS 1.3 alert, of the encrypted record taken for it). */
+  packet: number;
 }
 
 export interface TlsInfo {
@@ -141,6 +145,9 @@ export interface HttpRequestInfo {
   streamProtocol: string | null;
   k8s: K8sUrlShape | null;
   ts: number;
+  /** Packet numbers that completed the request's header block and the response's status line (null before a response). */
+  packet: number;
+  responsePacket: number | null;
 }
 
 export interface HttpInfo {

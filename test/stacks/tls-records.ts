@@ -74,7 +74,7 @@ class RecordWalker implements StreamHandler {
     this.connection = { clientPort: flow.sport, serverPort: flow.dport, cipher: null, tls13: false, records: [] };
   }
 
-  onData(dir: Direction, chunk: Buffer, ts: number): void {
+  onData(dir: Direction, chunk: Buffer, ts: number, packet: number): void {
     if (this.broken) return;
     this.pending[dir] = Buffer.concat([this.pending[dir], chunk]);
     this.chunks[dir].push({ end: this.pending[dir].length, ts });
@@ -90,7 +90,8 @@ class RecordWalker implements StreamHandler {
       if (buf.length - used < 5 + length) break;
       const recordTs = this.tsAt(dir, used);
       if (this.afterServerHello) {
-        this.connection.records.push({ from: dir === 0 ? 'client' : 'server', contentType: type, length, ts: recordTs });
+        // The record is complete with this chunk: its packet is this one.
+        this.connection.records.push({ from: dir === 0 ? 'client' : 'server', contentType: type, length, ts: recordTs, packet });
       } else if (dir === 1 && type === 22) {
         const hello = parseServerHello(buf.subarray(used + 5, used + 5 + length));
         if (hello && !hello.hrr) {

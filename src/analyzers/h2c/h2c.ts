@@ -122,7 +122,7 @@ export class H2cAnalyzer implements StreamHandler {
     this.readers = [new FrameReader(this, 0), new FrameReader(this, 1)];
   }
 
-  onData(dir: Direction, chunk: Buffer, _ts: number): void {
+  onData(dir: Direction, chunk: Buffer, _ts: number, _packet: number): void {
     this.readers[dir].push(chunk);
   }
 

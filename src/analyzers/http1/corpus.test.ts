@@ -19,13 +19,13 @@ class TestFactory implements StreamFactory {
     this.flows.push({ flow, info });
     let handler: StreamHandler | null = null;
     return {
-      onData(dir: Direction, chunk: Buffer, ts: number) {
+      onData(dir: Direction, chunk: Buffer, ts: number, packet: number) {
         if (!handler) {
           const n = Math.min(chunk.length, H2_PREFACE.length);
           const h2 = dir === 0 && n >= 4 && chunk.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
           handler = h2 ? new H2cAnalyzer(info) : new Http1Analyzer(info);
         }
-        handler.onData(dir, chunk, ts);
+        handler.onData(dir, chunk, ts, packet);
       },
       onGap: (dir, bytes) => handler?.onGap(dir, bytes),
       onEnd: (reason) => handler?.onEnd(reason),

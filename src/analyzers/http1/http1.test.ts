@@ -186,11 +186,11 @@ describe('Http1Analyzer: limits and damage', () => {
   it('stops a direction at a gap, but not inside a body of known length', () => {
     const info = newHttpInfo();
     const http = new Http1Analyzer(info);
-    http.onData(0, Buffer.from('POST /a HTTP/1.1\r\nContent-Length: 100\r\n\r\n0123456789'), 1);
+    http.onData(0, Buffer.from('POST /a HTTP/1.1\r\nContent-Length: 100\r\n\r\n0123456789'), 1, 1);
     http.onGap(0, 50);
-    http.onData(0, Buffer.from('0123456789'.repeat(4) + 'GET /b HTTP/1.1\r\n\r\nGET /c'), 2);
+    http.onData(0, Buffer.from('0123456789'.repeat(4) + 'GET /b HTTP/1.1\r\n\r\nGET /c'), 2, 2);
     http.onGap(0, 10);
-    http.onData(0, Buffer.from(' HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n'), 3);
+    http.onData(0, Buffer.from(' HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n'), 3, 3);
     http.onEnd('fin');
     expect(info.requests.map((r) => r.target)).toEqual(['/a', '/b']);
     expect(info.stopped).toBe('gap in client stream');
@@ -256,7 +256,7 @@ describe('Http1Analyzer: properties', () => {
         const http = new Http1Analyzer(newHttpInfo());
         for (const [dir, gap, data, n] of events) {
           if (gap) http.onGap(dir, n);
-          else http.onData(dir, Buffer.from(data, 'latin1'), n);
+          else http.onData(dir, Buffer.from(data, 'latin1'), n, n + 1);
         }
         http.onEnd('fin');
       }),
@@ -272,5 +272,32 @@ describe('Http1Analyzer: properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('Http1Analyzer: packet numbers', () => {
+  // feed() delivers segment i in packet i + 1.
+  const packets = (info: HttpInfo) => info.requests.map((r) => `${r.method} ${r.target} ${r.packet}/${r.responsePacket}`);
+
+  it('cites the packets that complete the request head and the response head, not their bodies', () => {
+    const info = run([
+      [0, 'POST /a HTTP/1.1\r\nContent-'],
+      [0, 'Length: 4\r\n\r\nbo'],
+      [0, 'dyGET /b HTTP/1.1\r\n\r\n'],
+      [1, 'HTTP/1.1 100 Continue\r\n\r\n'],
+      [1, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no'],
+      [1, 'k'],
+    ]);
+    // The interim 100 is not the response; GET /b got none.
+    expect(packets(info)).toEqual(['POST /a 2/5', 'GET /b 3/null']);
+  });
+
+  it('cites the client packet of a request held while an upgrade waited for its answer', () => {
+    const info = run([
+      [0, 'GET /exec HTTP/1.1\r\nUpgrade: SPDY/3.1\r\n\r\n'],
+      [0, 'GET /pods HTTP/1.1\r\n\r\n'],
+      [1, 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'],
+    ]);
+    expect(packets(info)).toEqual(['GET /exec 1/3', 'GET /pods 2/3']);
   });
 });

@@ -47,6 +47,13 @@ type Mode =
   | 'upgraded'
   | 'done';
 
+/** Client bytes held while an Upgrade or CONNECT waits, with when and in which packet they came. */
+interface HeldBytes {
+  bytes: Buffer;
+  ts: number;
+  packet: number;
+}
+
 /** A request awaiting its response: what the response's framing depends on. */
 interface Outstanding {
   rec: HttpRequestInfo | null;
@@ -148,7 +155,7 @@ class Side {
   private inspected = 0;
   private left = 0;
   /** Client bytes held during 'switching'. */
-  held: Buffer[] = [];
+  held: HeldBytes[] = [];
   private heldBytes = 0;
 
   constructor(
@@ -156,14 +163,15 @@ class Side {
     readonly dir: Direction,
   ) {}
 
-  push(chunk: Buffer, ts: number): void {
+  /** `packet` is the number of the packet that delivered `chunk` (StreamHandler.onData). */
+  push(chunk: Buffer, ts: number, packet: number): void {
     let i = 0;
     while (i < chunk.length) {
       switch (this.mode) {
         case 'head':
         case 'trailers':
         case 'chunk-size':
-          i = this.lines(chunk, i, ts);
+          i = this.lines(chunk, i, ts, packet);
           break;
         case 'body':
         case 'chunk-data': {
@@ -179,10 +187,10 @@ class Side {
           i++;
           break;
         case 'switching':
-          this.hold(chunk.subarray(i));
+          this.hold(chunk.subarray(i), ts, packet);
           return;
         case 'upgraded':
-          this.http.upgradedData(this.dir, chunk.subarray(i), ts);
+          this.http.upgradedData(this.dir, chunk.subarray(i), ts, packet);
           return;
         case 'to-eof':
         case 'done':
@@ -204,7 +212,7 @@ class Side {
   }
 
   /** Gather bytes up to each LF into buf; act on each complete line. */
-  private lines(chunk: Buffer, i: number, ts: number): number {
+  private lines(chunk: Buffer, i: number, ts: number, packet: number): number {
     while (i < chunk.length && (this.mode === 'head' || this.mode === 'trailers' || this.mode === 'chunk-size')) {
       const nl = chunk.indexOf(0x0a, i);
       const end = nl < 0 ? chunk.length : nl + 1;
@@ -229,7 +237,7 @@ class Side {
       if (this.len === 0) this.headTs = ts;
       this.append(chunk, i, end);
       i = end;
-      if (nl >= 0) this.line();
+      if (nl >= 0) this.line(packet);
     }
     return i;
   }
@@ -245,8 +253,8 @@ class Side {
     this.len = need;
   }
 
-  /** A complete line is buf[lineStart, len). */
-  private line(): void {
+  /** A complete line is buf[lineStart, len), its LF delivered by packet number `packet`. */
+  private line(packet: number): void {
     const lineLen = this.len - this.lineStart;
     const empty = lineLen === 1 || (lineLen === 2 && this.buf[this.lineStart] === 0x0d);
     if (this.mode === 'chunk-size') return this.chunkSize();
@@ -270,8 +278,8 @@ class Side {
     this.len = 0;
     this.lineStart = 0;
     if (this.mode === 'trailers') return this.messageDone();
-    if (this.dir === 0) this.http.request(this, text, this.headTs);
-    else this.http.response(this, text);
+    if (this.dir === 0) this.http.request(this, text, this.headTs, packet);
+    else this.http.response(this, text, packet);
   }
 
   private chunkSize(): void {
@@ -311,20 +319,20 @@ class Side {
     this.mode = this.dir === 0 ? this.http.clientNext() : 'head';
   }
 
-  private hold(bytes: Buffer): void {
+  private hold(bytes: Buffer, ts: number, packet: number): void {
     if (this.heldBytes + bytes.length > MAX_SWITCH_HOLD) return this.stop('client data before switch over 64 KiB');
-    this.held.push(Buffer.from(bytes));
+    this.held.push({ bytes: Buffer.from(bytes), ts, packet });
     this.heldBytes += bytes.length;
   }
 
   /** Leave 'switching': the held bytes are parsed as HTTP again ('head') or go to HTTP/2. */
-  release(mode: 'head' | 'upgraded', ts: number): void {
+  release(mode: 'head' | 'upgraded'): void {
     if (this.mode !== 'switching') return;
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;
     this.mode = mode;
-    for (const bytes of held) this.push(bytes, ts);
+    for (const { bytes, ts, packet } of held) this.push(bytes, ts, packet);
   }
 }
 
@@ -333,15 +341,13 @@ export class Http1Analyzer implements StreamHandler {
   private readonly outstanding: Outstanding[] = [];
   /** Set once an `Upgrade: h2c` was accepted: every later byte is HTTP/2. */
   private h2: H2cAnalyzer | null = null;
-  private ts = 0;
 
   constructor(readonly info: HttpInfo) {
     this.sides = [new Side(this, 0), new Side(this, 1)];
   }
 
-  onData(dir: Direction, chunk: Buffer, ts: number): void {
-    this.ts = ts;
-    this.sides[dir].push(chunk, ts);
+  onData(dir: Direction, chunk: Buffer, ts: number, packet: number): void {
+    this.sides[dir].push(chunk, ts, packet);
   }
 
   onGap(dir: Direction, bytes: number): void {
@@ -363,11 +369,12 @@ export class Http1Analyzer implements StreamHandler {
     return last !== undefined && (last.upgrade !== null || last.connect) ? 'switching' : 'head';
   }
 
-  upgradedData(dir: Direction, bytes: Buffer, ts: number): void {
-    if (bytes.length) this.h2?.onData(dir, bytes, ts);
+  upgradedData(dir: Direction, bytes: Buffer, ts: number, packet: number): void {
+    if (bytes.length) this.h2?.onData(dir, bytes, ts, packet);
   }
 
-  request(side: Side, text: string, ts: number): void {
+  /** A request head that began at `ts` and was completed by packet number `packet`. */
+  request(side: Side, text: string, ts: number, packet: number): void {
     const { start, headers } = parseHead(text);
     const m = REQUEST_LINE.exec(start)!;
     this.info.version ??= `1.${m[3]}`;
@@ -394,6 +401,8 @@ export class Http1Analyzer implements StreamHandler {
       streamProtocol: streamProtocol(headers),
       k8s: k8sShape(target, forwardedUri),
       ts,
+      packet,
+      responsePacket: null,
     };
     const stored = this.info.requests.length < MAX_REQUESTS;
     if (stored) this.info.requests.push(rec);
@@ -407,7 +416,8 @@ export class Http1Analyzer implements StreamHandler {
     side.begin(framing(headers, true));
   }
 
-  response(side: Side, text: string): void {
+  /** A response head completed by packet number `packet`. */
+  response(side: Side, text: string, packet: number): void {
     const { start, headers } = parseHead(text);
     const m = STATUS_LINE.exec(start)!;
     this.info.version ??= `1.${m[1]}`;
@@ -416,14 +426,17 @@ export class Http1Analyzer implements StreamHandler {
     // Interim responses (100 Continue, 103 Early Hints) precede the final one of the same request.
     if (status < 200 && status !== 101) return side.begin({ kind: 'none' });
     if (req) this.outstanding.shift();
-    if (req?.rec) req.rec.status = status;
+    if (req?.rec) {
+      req.rec.status = status;
+      req.rec.responsePacket = packet;
+    }
     const client = this.sides[0];
     if (status === 101 || (req?.connect && status < 300)) {
       if (req?.rec) req.rec.streamProtocol = streamProtocol(headers) ?? req.rec.streamProtocol;
       if (req?.upgrade === 'h2c' && status === 101) {
         this.h2 = new H2cAnalyzer(this.info);
         side.mode = 'upgraded';
-        client.release('upgraded', this.ts);
+        client.release('upgraded');
       } else {
         // The rest is SPDY, WebSocket or a tunnel: HTTP ends here on both sides.
         side.stop(null);
@@ -431,7 +444,7 @@ export class Http1Analyzer implements StreamHandler {
       }
       return;
     }
-    if (req && (req.upgrade !== null || req.connect)) client.release('head', this.ts);
+    if (req && (req.upgrade !== null || req.connect)) client.release('head');
     const bodiless = req?.head || status === 204 || status === 304;
     side.begin(bodiless ? { kind: 'none' } : framing(headers, false));
   }

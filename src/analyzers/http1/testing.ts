@@ -3,15 +3,15 @@ import type { Direction, StreamHandler } from '../../model/flow.js';
 
 export type Segment = [dir: Direction, bytes: string | Buffer];
 
-/** Feed segments in order; each is cut into `cuts`-sized pieces (all of it at once when absent). */
+/** Feed segments in order, segment i in packet i + 1; each is cut into `cuts`-sized pieces (all of it at once when absent). */
 export function feed(handler: StreamHandler, segments: Segment[], cuts?: (length: number) => number[]): void {
-  for (const [dir, data] of segments) {
+  for (const [index, [dir, data]] of segments.entries()) {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     let at = 0;
     for (const size of cuts ? cuts(bytes.length) : [bytes.length]) {
       // A reused buffer, as flow/ hands them: analyzers must copy what they keep.
       const chunk = Buffer.from(bytes.subarray(at, at + size));
-      handler.onData(dir, chunk, 1700000000);
+      handler.onData(dir, chunk, 1700000000, index + 1);
       chunk.fill(0x7a);
       at += size;
     }

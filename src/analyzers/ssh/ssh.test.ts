@@ -36,9 +36,9 @@ describe('SshAnalyzer', () => {
     expect(run([[0, `SSH-2.0-${'x'.repeat(MAX_BANNER - 10)}\r\n`]]).clientBanner).toHaveLength(MAX_BANNER - 2);
     const info = newSshInfo();
     const ssh = new SshAnalyzer(info);
-    ssh.onData(1, Buffer.from('SSH-2.0-Open'), 1);
+    ssh.onData(1, Buffer.from('SSH-2.0-Open'), 1, 1);
     ssh.onGap(1, 5);
-    ssh.onData(1, Buffer.from('SSH_9.2\r\n'), 2);
+    ssh.onData(1, Buffer.from('SSH_9.2\r\n'), 2, 2);
     expect(info.serverBanner).toBeNull();
   });
 

@@ -48,7 +48,7 @@ export class SshAnalyzer implements StreamHandler {
 
   constructor(readonly info: SshInfo) {}
 
-  onData(dir: Direction, chunk: Buffer, _ts: number): void {
+  onData(dir: Direction, chunk: Buffer, _ts: number, _packet: number): void {
     const reader = this.readers[dir];
     if (reader.done) return;
     const banner = reader.push(chunk);

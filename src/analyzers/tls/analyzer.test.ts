@@ -155,11 +155,12 @@ describe('TLS 1.3', () => {
 
   it('asks the inference at the end, and takes its answer as inferred', () => {
     infer.mockReturnValue({ clientCertRequested: true, clientCertPresented: false, rejected: true, rejectedBy: 'client', reasoning: 'r' });
-    const a = play(analyzer(), [...tls13(0x1301), [C, appData(19)]]);
+    const a = play(analyzer(), [...tls13(0x1301), [C, appData(19)], [S, appData(300)]]);
     expect(infer).toHaveBeenCalledWith(a.encryptedRecords, 'TLS_AES_128_GCM_SHA256');
-    expect(a.encryptedRecords).toHaveLength(4);
+    expect(a.encryptedRecords).toHaveLength(5);
     expect(a.info).toMatchObject({ clientCertRequested: true, clientCertPresented: false, clientAuthEvidence: 'inferred' });
-    expect(a.info.alert).toEqual({ from: 'client', level: 'fatal', description: 'encrypted alert (inferred)', inClear: false });
+    // The client's record taken for the alert came in packet 7 (play numbers the entries from 1).
+    expect(a.info.alert).toEqual({ from: 'client', level: 'fatal', description: 'encrypted alert (inferred)', inClear: false, packet: 7 });
     expect(a.inference?.reasoning).toBe('r');
   });
 
@@ -273,7 +274,7 @@ describe('TLS 1.2', () => {
     const a = analyzer();
     for (const [dir, bytes] of script) {
       const reused = Buffer.from(bytes);
-      a.onData(dir, reused, 1);
+      a.onData(dir, reused, 1, 1);
       reused.fill(0);
     }
     expect(a.serverChainDer).toEqual([serverCert, caCert]);
@@ -297,9 +298,9 @@ describe('TLS 1.2', () => {
     const message = certificate(Buffer.alloc(3000, 7), Buffer.alloc(2000, 8));
     const records = Buffer.concat([0, 1000, 2500].map((at, i, all) => record(22, message.subarray(at, all[i + 1] ?? message.length))));
     const a = analyzer();
-    a.onData(C, HS.record(clientHello()), 1);
-    a.onData(S, HS.record(serverHello()), 2);
-    for (let i = 0; i < records.length; i += 7) a.onData(S, records.subarray(i, i + 7), 3);
+    a.onData(C, HS.record(clientHello()), 1, 1);
+    a.onData(S, HS.record(serverHello()), 2, 2);
+    for (let i = 0; i < records.length; i += 7) a.onData(S, records.subarray(i, i + 7), 3, 3);
     expect(a.serverChainDer.map((d) => d.length)).toEqual([3000, 2000]);
     expect(messages(a)).toEqual(['c:ClientHello', 's:ServerHello', 's:Certificate']);
   });
@@ -350,7 +351,7 @@ describe('alerts', () => {
       [C, HS.record(clientHello())],
       [S, alertRecord(2, 40)],
     ]);
-    expect(a.info.alert).toEqual({ from: 'server', level: 'fatal', description: 'handshake_failure', inClear: true });
+    expect(a.info.alert).toEqual({ from: 'server', level: 'fatal', description: 'handshake_failure', inClear: true, packet: 2 });
     expect(messages(a)).toEqual(['c:ClientHello', 's:Alert']);
   });
 
@@ -360,7 +361,7 @@ describe('alerts', () => {
       [C, alertRecord(2, 42)],
       [S, alertRecord(1, 0)],
     ]);
-    expect(a.info.alert).toEqual({ from: 'client', level: 'fatal', description: 'bad_certificate', inClear: true });
+    expect(a.info.alert).toEqual({ from: 'client', level: 'fatal', description: 'bad_certificate', inClear: true, packet: 2 });
   });
 
   it('reads a TLS 1.3 alert in clear after the ServerHello (encrypted ones are type 23 outside)', () => {
@@ -369,7 +370,7 @@ describe('alerts', () => {
       [S, HS.record(serverHello({ cipher: 0x1301, extensions: [selectedVersion(0x0304)] }))],
       [C, alertRecord(2, 47)],
     ]);
-    expect(a.info.alert).toEqual({ from: 'client', level: 'fatal', description: 'illegal_parameter', inClear: true });
+    expect(a.info.alert).toEqual({ from: 'client', level: 'fatal', description: 'illegal_parameter', inClear: true, packet: 3 });
     expect(a.encryptedRecords).toEqual([]);
   });
 
@@ -401,10 +402,10 @@ describe('the record layer stops cleanly', () => {
 
   it('at a gap, in that direction only, keeping what it knew', () => {
     const a = analyzer();
-    a.onData(C, HS.record(clientHello({ extensions: [sni('a')] })), 1);
+    a.onData(C, HS.record(clientHello({ extensions: [sni('a')] })), 1, 1);
     a.onGap(C, 100);
-    a.onData(C, HS.record(clientHello({ extensions: [sni('b')] })), 2);
-    a.onData(S, HS.record(serverHello()), 3);
+    a.onData(C, HS.record(clientHello({ extensions: [sni('b')] })), 2, 2);
+    a.onData(S, HS.record(serverHello()), 3, 3);
     a.onEnd('fin');
     expect(a.info.stopped).toBe('gap in client stream');
     expect(a.info.sni).toBe('a');
@@ -437,5 +438,53 @@ describe('the record layer stops cleanly', () => {
     expect(a.info.handshake).toHaveLength(64);
     expect(a.encryptedRecords.filter((r) => r.from === 'client')).toHaveLength(32);
     expect(a.encryptedRecords.filter((r) => r.from === 'server')).toHaveLength(32);
+  });
+});
+
+describe('packet numbers', () => {
+  const steps = (a: TlsAnalyzer): string[] => a.info.handshake.map((s) => `${s.from[0]}:${s.message}@${s.packet}`);
+
+  it('cites for each message the packet that completes its record, as tshark does, even when the message ends earlier', () => {
+    const hello = serverHello();
+    const flight = HS.record(hello, certificate(Buffer.alloc(500, 7)), handshake(14, Buffer.alloc(0)));
+    const helloEnd = 5 + hello.length;
+    const a = analyzer();
+    a.onData(C, HS.record(clientHello()), 1, 1);
+    a.onData(S, flight.subarray(0, helloEnd + 10), 2, 2);
+    a.onData(S, flight.subarray(helloEnd + 10, flight.length - 1), 3, 3);
+    a.onData(S, flight.subarray(flight.length - 1), 4, 4);
+    expect(steps(a)).toEqual(['c:ClientHello@1', 's:ServerHello@4', 's:Certificate@4', 's:ServerHelloDone@4']);
+  });
+
+  it('cites the record that ends a message split over records', () => {
+    const message = certificate(Buffer.alloc(3000, 7));
+    const [first, second] = [record(22, message.subarray(0, 1000)), record(22, message.subarray(1000))];
+    const a = analyzer();
+    a.onData(C, HS.record(clientHello()), 1, 1);
+    a.onData(S, Buffer.concat([HS.record(serverHello()), first]), 2, 2);
+    a.onData(S, second.subarray(0, 100), 3, 3);
+    a.onData(S, second.subarray(100), 4, 4);
+    expect(steps(a)).toEqual(['c:ClientHello@1', 's:ServerHello@2', 's:Certificate@4']);
+  });
+
+  it('cites the packet that completes an encrypted record, in the ladder and in the records kept for the inference', () => {
+    const a = analyzer();
+    a.onData(C, HS.record(clientHello({ extensions: [supportedVersions(0x0304)] })), 1, 1);
+    a.onData(S, HS.record(serverHello({ cipher: 0x1301, extensions: [selectedVersion(0x0304)] })), 2, 2);
+    const encrypted = appData(800);
+    a.onData(S, encrypted.subarray(0, 300), 3, 3);
+    a.onData(S, Buffer.concat([encrypted.subarray(300), appData(53)]), 4, 4);
+    a.onEnd('fin');
+    expect(a.encryptedRecords.map((r) => `${r.length}@${r.packet}`)).toEqual(['800@4', '53@4']);
+    expect(steps(a).slice(2)).toEqual(['s:EncryptedRecord@4', 's:EncryptedRecord@4']);
+  });
+
+  it('cites a clear alert split over two packets by the second', () => {
+    const alert = alertRecord(2, 40);
+    const a = analyzer();
+    a.onData(S, alert.subarray(0, 6), 1, 1);
+    a.onData(S, alert.subarray(6), 2, 2);
+    expect(a.info.alert?.packet).toBe(2);
+    expect(steps(a)).toEqual(['s:Alert@2']);
   });
 });

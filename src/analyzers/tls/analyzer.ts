@@ -6,6 +6,10 @@
  * Buffering is bounded: no record is ever buffered (a record's bytes stream into the handshake
  * reassembler, or are skipped), and one handshake message of at most 256 KiB per direction is.
  *
+ * Packet numbers: a ladder step or an encrypted record cites the packet that completed its record,
+ * as tshark reassembles a record before dissecting what it holds (a handshake message that ends
+ * early in a record split over segments is shown in the record's last segment).
+ *
  * `established` (both sides sent application data after the handshake):
  * - TLS ≤ 1.2: each side sent an application_data record (they only follow its ChangeCipherSpec).
  * - TLS 1.3 without keys: the client's Finished is the first client record after the ServerHello
@@ -114,6 +118,8 @@ class DirectionState {
   encryptedListed = 0;
   encryptedInLadder = 0;
   applicationData = 0;
+  /** Ladder steps and encrypted records from the record being read: they take the packet that completes it. */
+  readonly awaitingRecordEnd: Array<{ packet: number }> = [];
 
   resetMessage(): void {
     this.messageHeaderLength = 0;
@@ -136,6 +142,8 @@ export class TlsAnalyzer implements StreamHandler {
   inference: Tls13ClientAuthInference | null = null;
 
   private readonly dirs: [DirectionState, DirectionState] = [new DirectionState(), new DirectionState()];
+  /** Number of the packet that delivered the bytes being read. */
+  private packet = 0;
   private tls13 = false;
   private serverCertificateSeen = false;
   private serverFlightDone = false;
@@ -149,7 +157,8 @@ export class TlsAnalyzer implements StreamHandler {
 
   constructor(readonly info: TlsInfo) {}
 
-  onData(dir: Direction, chunk: Buffer, ts: number): void {
+  onData(dir: Direction, chunk: Buffer, ts: number, packet: number): void {
+    this.packet = packet;
     const d = this.dirs[dir];
     let pos = 0;
     while (pos < chunk.length && !d.stopped) {
@@ -187,8 +196,9 @@ export class TlsAnalyzer implements StreamHandler {
       this.info.clientCertRequested = inference.clientCertRequested;
       this.info.clientCertPresented = inference.clientCertPresented;
       if (inference.clientCertRequested !== null || inference.clientCertPresented !== null) this.info.clientAuthEvidence = 'inferred';
-      if (inference.rejectedBy) {
-        this.setAlert({ from: inference.rejectedBy, level: 'fatal', description: 'encrypted alert (inferred)', inClear: false });
+      const alertRecord = inference.rejectedBy === null ? undefined : this.lastRecordFrom(inference.rejectedBy);
+      if (alertRecord) {
+        this.setAlert({ from: alertRecord.from, level: 'fatal', description: 'encrypted alert (inferred)', inClear: false, packet: alertRecord.packet });
       }
     }
   }
@@ -253,6 +263,8 @@ export class TlsAnalyzer implements StreamHandler {
   }
 
   private endRecord(d: DirectionState): void {
+    for (const entry of d.awaitingRecordEnd) entry.packet = this.packet;
+    d.awaitingRecordEnd.length = 0;
     d.headerLength = 0;
     d.recordType = 0;
     d.alertByte = -1;
@@ -289,7 +301,9 @@ export class TlsAnalyzer implements StreamHandler {
     if (!d.encrypted) return;
     if (d.encryptedListed < MAX_ENCRYPTED_RECORDS) {
       d.encryptedListed++;
-      this.encryptedRecords.push({ from: sideOf(dir), contentType: type, length, ts });
+      const record: EncryptedRecord = { from: sideOf(dir), contentType: type, length, ts, packet: this.packet };
+      this.encryptedRecords.push(record);
+      this.completesWithRecord(d, record);
     }
     if (d.encryptedInLadder < MAX_LADDER_ENCRYPTED) {
       d.encryptedInLadder++;
@@ -326,7 +340,17 @@ export class TlsAnalyzer implements StreamHandler {
       level: level === 1 ? 'warning' : level === 2 ? 'fatal' : 'unknown',
       description: alertName(description),
       inClear: true,
+      // The description is the last byte of its 2-byte record.
+      packet: this.packet,
     });
+  }
+
+  /**
+   * The record an inferred rejection was read from: the inference takes one only from an alert-sized
+   * record after which its sender sent nothing (of the records it is given: data and alerts).
+   */
+  private lastRecordFrom(side: Side): EncryptedRecord | undefined {
+    return this.encryptedRecords.findLast((r) => r.from === side && (r.contentType === CONTENT.applicationData || r.contentType === CONTENT.alert));
   }
 
   /** The first alert is kept, unless a fatal one follows a warning. */
@@ -343,7 +367,15 @@ export class TlsAnalyzer implements StreamHandler {
 
   private step(dir: Direction, message: string, length: number, ts: number): void {
     const ladder: HandshakeStep[] = this.info.handshake;
-    if (ladder.length < MAX_LADDER) ladder.push({ from: sideOf(dir), message, length, ts });
+    if (ladder.length >= MAX_LADDER) return;
+    const step: HandshakeStep = { from: sideOf(dir), message, length, ts, packet: this.packet };
+    ladder.push(step);
+    this.completesWithRecord(this.dirs[dir], step);
+  }
+
+  /** Until the record being read ends, `entry` has the packet at hand; then the one that ended it (an SSLv2 hello has no record left). */
+  private completesWithRecord(d: DirectionState, entry: { packet: number }): void {
+    if (d.recordLeft > 0) d.awaitingRecordEnd.push(entry);
   }
 
   // Handshake messages.

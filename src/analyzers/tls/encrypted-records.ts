@@ -13,6 +13,8 @@ export interface EncryptedRecord {
   length: number;
   /** Capture time of the record's first byte, seconds. */
   ts: number;
+  /** Number of the packet that completed the record, where tshark shows it. */
+  packet: number;
 }
 
 /** What a keyless observer can say of TLS 1.3 client authentication. Null: the sizes cannot tell. */

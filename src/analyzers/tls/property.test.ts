@@ -34,11 +34,11 @@ function run(segments: Segment[], cuts: number[]): string {
     let at = 0;
     for (const cut of cuts) {
       const next = Math.min(bytes.length, at + 1 + (cut % 97));
-      a.onData(dir, bytes.subarray(at, next), 1);
+      a.onData(dir, bytes.subarray(at, next), 1, 1);
       at = next;
       if (at === bytes.length) break;
     }
-    if (at < bytes.length) a.onData(dir, bytes.subarray(at), 1);
+    if (at < bytes.length) a.onData(dir, bytes.subarray(at), 1, 1);
   }
   a.onEnd('fin');
   return JSON.stringify({ info: a.info, s: a.serverChainDer, c: a.clientChainDer, e: a.encryptedRecords, r: a.clientRandom });

@@ -97,9 +97,9 @@ export const alertRecord = (level: number, description: number): Buffer => recor
 
 export type Script = Array<readonly [Direction, Buffer]>;
 
-/** Plays a script, each entry one onData call with a timestamp one second after the last. */
+/** Plays a script, entry i one onData call at time i + 1 s in packet i + 1. */
 export function play(analyzer: TlsAnalyzer, script: Script, end = true): TlsAnalyzer {
-  script.forEach(([dir, bytes], i) => analyzer.onData(dir, bytes, i + 1));
+  script.forEach(([dir, bytes], i) => analyzer.onData(dir, bytes, i + 1, i + 1));
   if (end) analyzer.onEnd('fin');
   return analyzer;
 }

@@ -7,12 +7,12 @@ import { describe, expect, it } from 'vitest';
 import type { EncryptedRecord, Tls13ClientAuthInference } from './encrypted-records.js';
 import { inferTls13ClientAuth } from './tls13-inference.js';
 
-/** `S20:1 S23 S96 C856` → records one millisecond apart, in that order. */
+/** `S20:1 S23 S96 C856` → records one millisecond and one packet apart, in that order. */
 function records(sequence: string): EncryptedRecord[] {
   return sequence.split(/\s+/).filter(Boolean).map((token, i) => {
     const match = /^([SC])(?:(\d+):)?(\d+)$/.exec(token);
     if (!match) throw new Error(`bad token ${token}`);
-    return { from: match[1] === 'S' ? 'server' : 'client', contentType: Number(match[2] ?? 23), length: Number(match[3]), ts: i / 1000 };
+    return { from: match[1] === 'S' ? 'server' : 'client', contentType: Number(match[2] ?? 23), length: Number(match[3]), ts: i / 1000, packet: i + 1 };
   });
 }
 
