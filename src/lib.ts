@@ -18,6 +18,8 @@ import { AnalyzerFactory } from './analyzers/index.js';
 import { TeeFactory } from './analyzers/tee.js';
 import { TrustAnchors } from './pki/index.js';
 import { PathResolver, type ClusterInfo } from './k8s/index.js';
+import { findingsFor } from './findings/index.js';
+import type { Finding } from './model/finding.js';
 
 export type { KwireDocument, FlowJson, CaptureJson } from './model/document.js';
 export type { FlowRecord } from './model/flow.js';
@@ -27,12 +29,15 @@ export { StreamDumpFactory } from './analyzers/stream-dump.js';
 export { TrustAnchors } from './pki/index.js';
 export { loadClusterFile, parseCluster, type ClusterInfo } from './k8s/index.js';
 export type * from './model/protocol.js';
+export type * from './model/finding.js';
+export { SEVERITIES } from './model/finding.js';
 
 export interface Progress {
   /** Bytes of the source read so far (compressed bytes for a .gz file). */
   sourceBytes: number;
   packets: number;
   flows: number;
+  findings: number;
   elapsedMs: number;
 }
 
@@ -46,16 +51,21 @@ export interface AnalyzeOptions {
   anchors?: TrustAnchors;
   /** The cluster file (`--cluster`, k8s/ loadClusterFile): roles and paths from it first, inference after. */
   cluster?: ClusterInfo;
-  /** Called as each connection ends (for streaming output). */
-  onFlowEnd?: (flow: FlowJson) => void;
+  /** Called as each connection ends, with its findings worst first (for streaming output and the store). */
+  onFlowEnd?: (flow: FlowJson, findings: Finding[]) => void;
   /**
-   * Keep every flow for the returned document (the default). A streaming consumer that takes the
-   * flows from onFlowEnd sets it false: the document's `flows` is then empty and memory stays flat
-   * however many connections the capture holds.
+   * Keep every flow and finding for the returned document (the default). A streaming consumer that
+   * takes them from onFlowEnd and onFinding sets it false: the document's `flows` and `findings`
+   * are then empty and memory stays flat however many connections the capture holds.
    */
   retainFlows?: boolean;
   /** Called between chunks of input. */
   onProgress?: (progress: Progress) => void;
+  /**
+   * Stops reading when aborted (SIGINT, SIGTERM): every connection seen so far is finished and the
+   * document returned as for a capture that ended there (`capture.interrupted`).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -68,17 +78,25 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
   const source: CaptureSource =
     typeof input === 'string' ? await openCapture(input) : { stream: input, name: name ?? 'stream', sourceBytes: () => 0 };
   const flows: FlowJson[] = [];
+  const findings: Finding[] = [];
+  let findingCount = 0;
   const retainFlows = options.retainFlows ?? true;
   const anchorSets = [options.anchors, options.cluster?.anchors].filter((set) => set instanceof TrustAnchors);
   const analyzers = new AnalyzerFactory({ anchors: anchorSets.length === 0 ? undefined : TrustAnchors.union(anchorSets) });
   const paths = new PathResolver(options.cluster ?? null);
+  const anchorsGiven = anchorSets.some((set) => set.size > 0);
   const flowTable = new FlowTable({
     factory: options.streams ? new TeeFactory(analyzers, options.streams) : analyzers,
     onFlowEnd(record) {
       const analysis = analyzers.take(record);
       const flow = flowToJson(record, analysis, paths.place(record, analysis));
-      if (retainFlows) flows.push(flow);
-      options.onFlowEnd?.(flow);
+      const flowFindings = findingsFor(flow, { anchorsGiven, firstPacket: record.firstPacket });
+      findingCount += flowFindings.length;
+      if (retainFlows) {
+        flows.push(flow);
+        findings.push(...flowFindings);
+      }
+      options.onFlowEnd?.(flow, flowFindings);
     },
   });
   const decoder = new PacketDecoder();
@@ -104,16 +122,24 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
     },
   };
 
-  const summary = await readCapture(source.stream, source.name, sink, () =>
-    options.onProgress?.({
-      sourceBytes: source.sourceBytes(),
-      packets: frames,
-      flows: flowTable.stats.flows,
-      elapsedMs: Date.now() - started,
-    }),
+  const summary = await readCapture(
+    source.stream,
+    source.name,
+    sink,
+    () =>
+      options.onProgress?.({
+        sourceBytes: source.sourceBytes(),
+        packets: frames,
+        flows: flowTable.stats.flows,
+        findings: findingCount,
+        elapsedMs: Date.now() - started,
+      }),
+    options.signal,
   );
   flowTable.finish();
   flows.sort((a, b) => a.id - b.id);
+  // Stable: each flow's findings stay worst first.
+  findings.sort((a, b) => a.flowId - b.flowId);
 
   const dropped = droppedByInterface.size === 0 ? null : [...droppedByInterface.values()].reduce((sum, n) => sum + n, 0);
   return {
@@ -130,9 +156,10 @@ export async function analyze(input: string | Readable, options: AnalyzeOptions 
       damage: summary.damage,
       dropped,
       reassembly: reassemblyCounts(flowTable.stats),
+      ...(options.signal?.aborted ? { interrupted: true as const } : {}),
     },
     flows,
-    findings: [],
+    findings,
   };
 }
 

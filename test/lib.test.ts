@@ -1,5 +1,6 @@
 /** analyze(), the programmatic API, on inputs built here. */
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { analyze, parseCluster, type KwireDocument } from '../src/lib.js';
@@ -33,6 +34,24 @@ it('streams flows without keeping them when asked to (retainFlows: false)', asyn
   const doc = await analyze(corpusPath('hotplace/http/http2.pcapng'), { retainFlows: false, onFlowEnd: (flow) => seen.push(flow.id) });
   expect(doc.flows).toEqual([]);
   expect(seen.sort((a, b) => a - b)).toEqual([...Array(16).keys()].map((i) => i + 1));
+});
+
+it('hands each flow its findings as it ends, when flows and findings are not kept', async () => {
+  const sample = path.join(repoRoot, 'captures/sample-tls-http.pcap');
+  const streamed: string[] = [];
+  const doc = await analyze(sample, {
+    retainFlows: false,
+    onFlowEnd: (flow, findings) => findings.forEach((finding) => streamed.push(`${flow.id} ${finding.flowId} ${finding.rule}`)),
+  });
+  const kept = await analyze(sample);
+  expect(doc.findings).toEqual([]);
+  expect(streamed.sort()).toEqual(kept.findings.map((f) => `${f.flowId} ${f.flowId} ${f.rule}`).sort());
+});
+
+it("is the package's API: import { analyze } from 'kwire' gives the document with its findings", () => {
+  const script = "const { analyze } = await import('kwire'); const doc = await analyze('captures/sample-tls-http.pcap'); console.log(JSON.stringify(doc.findings.map((f) => f.rule)));";
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+  expect(JSON.parse(out)).toHaveLength(13);
 });
 
 describe('paths of the bundled sample capture (captures/README.md)', () => {

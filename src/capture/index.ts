@@ -76,22 +76,28 @@ export async function readCaptureFile(path: string, sink: CaptureSink): Promise<
  * Reads a pcap or pcapng stream, gzip-compressed or not, into `sink`, chunk by chunk as the
  * stream yields them. Throws InputError NOT_A_CAPTURE when the stream is not a capture at all;
  * a capture damaged part-way is not an error: the summary's `damage` says where it stopped.
- * `onChunk` is called after each chunk of the source has been consumed (for progress).
+ * `onChunk` is called after each chunk of the source has been consumed (for progress). When
+ * `signal` aborts, reading stops before the next chunk (also while waiting for one, on a pipe)
+ * and the summary is that of a capture that ended there.
  */
 export async function readCapture(
   input: Readable,
   name: string,
   sink: CaptureSink,
   onChunk?: () => void,
+  signal?: AbortSignal,
 ): Promise<CaptureSummary> {
   const chunks: AsyncIterator<Buffer> = input[Symbol.asyncIterator]();
+  // One promise for the whole read, raced against each chunk: no listener per chunk.
+  const stop = signal && new Promise<null>((resolve) => (signal.aborted ? resolve(null) : signal.addEventListener('abort', () => resolve(null), { once: true })));
+  const next = () => nextChunk(chunks, name, stop);
   try {
-    const first = await nextChunk(chunks, name);
+    const first = await next();
     if (first && first.length >= 2 && first.readUInt16BE(0) === GZIP_MAGIC) {
-      return await readGzip(first, chunks, new CaptureFeeder(sink, name, true), onChunk);
+      return await readGzip(first, next, new CaptureFeeder(sink, name, true), onChunk);
     }
     const feeder = new CaptureFeeder(sink, name, false);
-    for (let chunk = first; chunk && feeder.push(chunk); chunk = await nextChunk(chunks, name)) onChunk?.();
+    for (let chunk = first; chunk && feeder.push(chunk); chunk = await next()) onChunk?.();
     return feeder.finish();
   } finally {
     // Stops (and closes) the source when the reader stopped early.
@@ -99,10 +105,10 @@ export async function readCapture(
   }
 }
 
-async function nextChunk(chunks: AsyncIterator<Buffer>, name: string): Promise<Buffer | null> {
+async function nextChunk(chunks: AsyncIterator<Buffer>, name: string, stop: Promise<null> | undefined): Promise<Buffer | null> {
   try {
-    const next = await chunks.next();
-    return next.done ? null : next.value;
+    const next = stop ? await Promise.race([chunks.next(), stop]) : await chunks.next();
+    return next === null || next.done ? null : next.value;
   } catch (error) {
     throw inputErrorFor(name, error);
   }
@@ -117,7 +123,7 @@ async function nextChunk(chunks: AsyncIterator<Buffer>, name: string): Promise<B
  */
 async function readGzip(
   first: Buffer,
-  chunks: AsyncIterator<Buffer>,
+  next: () => Promise<Buffer | null>,
   feeder: CaptureFeeder,
   onChunk: (() => void) | undefined,
 ): Promise<CaptureSummary> {
@@ -132,7 +138,7 @@ async function readGzip(
     failure ??= error;
   });
   try {
-    for (let chunk: Buffer | null = first; chunk && open && !failure; chunk = await nextChunk(chunks, feeder.name)) {
+    for (let chunk: Buffer | null = first; chunk && open && !failure; chunk = await next()) {
       failure ??= await settle(gunzip, (done) => gunzip.write(chunk, done));
       onChunk?.();
     }

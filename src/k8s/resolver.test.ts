@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Placement } from '../model/document.js';
-import type { CertificateInfo, FlowAnalysis, HttpRequestInfo, K8sUrlShape, TlsInfo } from '../model/protocol.js';
+import type { CertificateInfo, CredentialInfo, FlowAnalysis, HttpRequestInfo, K8sUrlShape, TlsInfo } from '../model/protocol.js';
 import { parseCluster } from './cluster.js';
 import { PathResolver } from './resolver.js';
 
@@ -23,10 +23,16 @@ function tls(parts: Partial<TlsInfo>): FlowAnalysis {
 
 function http(target: string, k8s: Partial<K8sUrlShape> & { kind: string }): FlowAnalysis {
   const request: HttpRequestInfo = {
-    method: 'GET', target, host: null, status: 200, auth: 'none', credentials: [], upgrade: null, streamProtocol: null, ts: 0,
+    method: 'GET', target, host: null, status: 200, auth: 'none', credentials: [], upgrade: null, streamProtocol: null, ts: 0, packet: 1, responsePacket: 2,
     k8s: { namespace: null, name: null, forwardedUri: null, ...k8s },
   };
   return { protocol: 'http', tls: null, http: { version: '1.1', requests: [request], moreRequests: 0, h2: null, stopped: null }, ssh: null };
+}
+
+/** The same flow, its request carrying `credential`. */
+function withCredential(analysis: FlowAnalysis, credential: CredentialInfo): FlowAnalysis {
+  const [request] = analysis.http!.requests;
+  return { ...analysis, http: { ...analysis.http!, requests: [{ ...request, auth: 'bearer', credentials: [credential] }] } };
 }
 
 const SSH: FlowAnalysis = { protocol: 'ssh', tls: null, http: null, ssh: { clientBanner: 'SSH-2.0-Go', serverBanner: 'SSH-2.0-OpenSSH_9.6' } };
@@ -73,6 +79,7 @@ describe('paths from a cluster file', () => {
   const FILE = ['cluster file'];
   const cases: [string, string, FlowAnalysis, Placement][] = [
     ['node->apiserver', '192.0.2.21:40000 -> 192.0.2.10:6443', TLS13, placement('node->apiserver', 'node:node1', 'apiserver', FILE)],
+    ["tunnel: a node's Konnectivity agent to the apiserver's address", '192.0.2.21:40000 -> 192.0.2.10:8132', tls({ alpn: 'h2' }), placement('tunnel', 'node:node1', 'konnectivity-server', FILE, 'konnectivity')],
     ['pod->apiserver (a pod of podCIDRs)', '10.244.3.9:40000 -> 192.0.2.10:6443', TLS13, placement('pod->apiserver', 'pod', 'apiserver', FILE)],
     ['pod->apiserver through the kubernetes service address', '10.244.3.9:40000 -> 10.96.0.1:443', TLS13, placement('pod->apiserver', 'pod', 'apiserver', FILE, 'service-vip')],
     ['client->apiserver', '203.0.113.7:40000 -> 192.0.2.10:6443', TLS13, placement('client->apiserver', null, 'apiserver', FILE)],
@@ -133,6 +140,18 @@ describe('paths inferred without a cluster file', () => {
     ['client->apiserver from the port alone', '198.18.0.12:40000 -> 198.18.0.1:6443', TLS13, placement('client->apiserver', null, 'apiserver', ['port 6443'])],
     ['client->apiserver from the SNI', '198.18.0.12:40000 -> 198.18.0.1:443', tls({ sni: 'kubernetes.default.svc.cluster.local' }), placement('client->apiserver', null, 'apiserver', ['SNI kubernetes.default.svc.cluster.local'])],
     ['client->apiserver via the apiserver proxy', '198.18.0.12:40000 -> 198.18.0.1:8080', http('/api/v1/namespaces/default/pods/web:80/proxy/', { kind: 'apiserver-proxy-pod', namespace: 'default', name: 'web' }), placement('client->apiserver', null, 'apiserver', ['apiserver URL /api/…'], 'apiserver-proxy')],
+    [
+      'pod->apiserver from a service-account token seen in clear',
+      '198.18.64.10:40000 -> 198.18.0.1:8080',
+      withCredential(http('/api/v1/namespaces/default/pods', { kind: 'apiserver-api', namespace: 'default' }), { kind: 'bearer-jwt', sha256Prefix: '0123456789ab', header: 'authorization', jwt: { iss: 'https://kubernetes.default.svc.cluster.local', sub: 'system:serviceaccount:default:web', aud: null, exp: null } }),
+      placement('pod->apiserver', 'pod', 'apiserver', ['service-account token system:serviceaccount:default:web', 'apiserver URL /api/…']),
+    ],
+    [
+      'node->apiserver from a bootstrap token',
+      '198.18.0.21:40000 -> 198.18.0.1:6443',
+      withCredential(http('/apis/certificates.k8s.io/v1/certificatesigningrequests', { kind: 'apiserver-api' }), { kind: 'bootstrap-token', sha256Prefix: '0123456789ab', header: 'authorization', jwt: null }),
+      placement('node->apiserver', 'node', 'apiserver', ['bootstrap token', 'apiserver URL /apis/…', 'port 6443']),
+    ],
     ['443 alone names no apiserver', '198.18.0.12:40000 -> 198.18.0.1:443', TLS13, placement('other', null, null, [])],
     [
       'apiserver->kubelet from the apiserver client certificate and the kubelet self-signed certificate',
@@ -157,6 +176,7 @@ describe('paths inferred without a cluster file', () => {
     ['apiserver->etcd from the etcd client certificate', '198.18.0.1:40000 -> 198.18.0.5:2379', tls({ clientChain: [cert('CN=kube-apiserver-etcd-client')] }), placement('apiserver->etcd', 'apiserver', 'etcd', ['client certificate CN=kube-apiserver-etcd-client', 'port 2379'])],
     ['apiserver->etcd: an unknown client of the etcd client port', '198.18.0.1:40000 -> 198.18.0.5:2379', TLS13, placement('apiserver->etcd', null, 'etcd', ['port 2379'])],
     ['tunnel: Konnectivity', '198.18.0.21:40000 -> 198.18.0.1:8132', tls({ alpn: 'h2' }), placement('tunnel', null, 'konnectivity-server', ['port 8132'], 'konnectivity')],
+    ["tunnel: Konnectivity serving the apiserver's certificate", '198.18.0.21:40000 -> 198.18.0.1:8091', tls({ alpn: 'h2', serverChain: [cert('CN=kube-apiserver')] }), placement('tunnel', null, 'konnectivity-server', ['port 8091'], 'konnectivity')],
     ['other: SSH with nothing known of either end', '198.18.0.1:40000 -> 198.18.0.21:22', SSH, placement('other', null, null, [])],
     ['other: nothing known', '198.18.0.1:40000 -> 198.18.0.21:9100', OPAQUE, placement('other', null, null, [])],
   ];

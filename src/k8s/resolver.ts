@@ -12,7 +12,7 @@ import type { FlowRecord } from '../model/flow.js';
 import type { FlowAnalysis, Side } from '../model/protocol.js';
 import { DEFAULT_KUBELET_PORTS, type ClusterInfo } from './cluster.js';
 import { parseAddress } from './cidr.js';
-import { PATHS, SIGNALS, VIAS, isKubernetesService, type Context, type Facts, type RoleKind } from './rules.js';
+import { KONNECTIVITY_PORTS, PATHS, SIGNALS, VIAS, isKubernetesService, type Context, type Facts, type RoleKind } from './rules.js';
 
 export interface Role {
   kind: RoleKind;
@@ -98,8 +98,9 @@ export class PathResolver {
 
 /**
  * What the cluster file says of one end. An apiserver address is the apiserver on any port, but a
- * control-plane node also runs a kubelet and often etcd on that address: a node's kubelet port is
- * its kubelet, and etcd's address on a port that is not an apiserver port is etcd.
+ * control-plane node also runs a kubelet, often etcd and the Konnectivity server on that address:
+ * a node's kubelet port is its kubelet, an apiserver's Konnectivity port is that server, and
+ * etcd's address on a port that is not an apiserver port is etcd.
  */
 function clusterRole(cluster: ClusterInfo, side: Side, facts: Facts): Role | null {
   const address = side === 'client' ? facts.src : facts.dst;
@@ -110,6 +111,7 @@ function clusterRole(cluster: ClusterInfo, side: Side, facts: Facts): Role | nul
   const etcd = cluster.etcd.get(ip) !== undefined;
   if (side === 'server') {
     if (node !== undefined && (cluster.kubeletPorts.includes(facts.dport) || facts.dport === 10255)) return { kind: 'kubelet', name: node };
+    if (apiserver && KONNECTIVITY_PORTS.includes(facts.dport)) return { kind: 'konnectivity', name: null };
     if (etcd && !(apiserver && cluster.apiserverPorts.includes(facts.dport))) return { kind: 'etcd', name: null };
   }
   if (apiserver) return { kind: 'apiserver', name: null };

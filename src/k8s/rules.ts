@@ -4,7 +4,7 @@
  * SPEC.md §3. Sources: research/k8s-paths.md §1 (ports), §5 (certificate names), §9 (signals).
  */
 import type { CommPath, Via } from '../model/document.js';
-import type { CertificateInfo, FlowAnalysis, HttpRequestInfo, Side } from '../model/protocol.js';
+import type { CertificateInfo, CredentialInfo, FlowAnalysis, HttpRequestInfo, Side } from '../model/protocol.js';
 import type { ClusterInfo } from './cluster.js';
 import { addressKey, parseAddress } from './cidr.js';
 
@@ -50,6 +50,7 @@ function commonName(name: string | undefined): string | null {
 const serverLeaf = (facts: Facts): CertificateInfo | undefined => facts.tls?.serverChain[0];
 const clientLeaf = (facts: Facts): CertificateInfo | undefined => facts.tls?.clientChain[0];
 const requests = (facts: Facts): HttpRequestInfo[] => facts.http?.requests ?? [];
+const credentials = (facts: Facts): CredentialInfo[] => requests(facts).flatMap((request) => request.credentials);
 
 /** A certificate whose CN matches `cn`, as a clue; `name` picks the role's name from the match. */
 function certificate(leaf: (facts: Facts) => CertificateInfo | undefined, label: string, cn: RegExp, name: (match: RegExpExecArray) => string | null = () => null) {
@@ -94,8 +95,14 @@ const kubeletPorts = (context: Context): readonly number[] => [...context.kubele
 
 const APISERVER_SNI = /^kubernetes(\.default(\.svc(\..+)?)?)?$/;
 
+/** The Konnectivity server's agent ports: 8132 as the Kubernetes docs deploy it, 8091 its own default (k8s-paths.md §1). */
+export const KONNECTIVITY_PORTS: readonly number[] = [8132, 8091];
+
 /** Evaluated in order: the first row that matches a side decides its kind. */
 export const SIGNALS: readonly SignalRow[] = [
+  // First, the Konnectivity server's port: it often serves the apiserver's own certificate (the
+  // docs' example), and it is the tunnel, not the apiserver, that its agents dial.
+  { side: 'server', kind: 'konnectivity', identity: false, match: port(() => KONNECTIVITY_PORTS) },
   // The server's own words.
   { side: 'server', kind: 'apiserver', identity: true, match: certificate(serverLeaf, 'server certificate', /^kube-apiserver$/) },
   {
@@ -135,7 +142,6 @@ export const SIGNALS: readonly SignalRow[] = [
   { side: 'server', kind: 'apiserver', identity: false, match: port((context) => context.apiserverPorts) },
   { side: 'server', kind: 'kubelet', identity: false, match: port(kubeletPorts) },
   { side: 'server', kind: 'etcd', identity: false, match: port(() => [2379]) },
-  { side: 'server', kind: 'konnectivity', identity: false, match: port(() => [8132, 8091]) },
 
   // Client certificates: what the client says it is.
   { side: 'client', kind: 'node', identity: true, match: certificate(clientLeaf, 'client certificate', /^system:node:(.+)$/, (m) => m[1]) },
@@ -147,6 +153,16 @@ export const SIGNALS: readonly SignalRow[] = [
     side: 'client', kind: 'apiserver', identity: true,
     match: (facts) => (requests(facts).some((r) => r.k8s?.forwardedUri) ? { name: null, evidence: 'X-Forwarded-Uri' } : null),
   },
+  // Tokens seen in clear (or decrypted): a service account's JWT is a pod's (kube-proxy and the
+  // add-ons run as pods too); a bootstrap token is a kubelet joining (TLS bootstrapping).
+  {
+    side: 'client', kind: 'pod', identity: false,
+    match: (facts) => {
+      const sub = credentials(facts).find((c) => c.jwt?.sub?.startsWith('system:serviceaccount:'))?.jwt?.sub;
+      return sub ? { name: null, evidence: `service-account token ${sub}` } : null;
+    },
+  },
+  { side: 'client', kind: 'node', identity: false, match: (facts) => (credentials(facts).some((c) => c.kind === 'bootstrap-token') ? { name: null, evidence: 'bootstrap token' } : null) },
   // Pods reach the apiserver through the `kubernetes` service address; nodes use the real one.
   {
     side: 'client', kind: 'pod', identity: false,

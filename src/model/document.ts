@@ -6,6 +6,7 @@ import type { CaptureFormat } from './capture.js';
 import type { FlowState, FlowRecord } from './flow.js';
 import type { TunnelInfo } from './packet.js';
 import type { FlowAnalysis, HttpInfo, Protocol, SshInfo, TlsInfo } from './protocol.js';
+import type { Finding } from './finding.js';
 
 export interface CaptureJson {
   source: string;
@@ -26,6 +27,8 @@ export interface CaptureJson {
   dropped: number | null;
   /** What TCP reassembly met and every budget it enforced, counted (flow/ FlowTable stats). */
   reassembly: ReassemblyCounts;
+  /** Present when the run was stopped (SIGINT, SIGTERM) before the end of its source. */
+  interrupted?: true;
 }
 
 export interface ReassemblyCounts {
@@ -107,7 +110,8 @@ export interface Placement {
 export interface KwireDocument {
   capture: CaptureJson;
   flows: FlowJson[];
-  findings: never[];
+  /** In flow order; within a flow, worst first (findings/). */
+  findings: Finding[];
 }
 
 export function flowToJson(flow: FlowRecord, analysis: FlowAnalysis, placement: Placement): FlowJson {
