@@ -66,7 +66,7 @@ describe('kwire read', () => {
   it('says what reassembly met: retransmissions, reordering and bytes never seen', () => {
     const result = kwire(['read', corpusPath('zeek/tcp/reassembly.pcap')]);
     expect(result.stdout).toContain('tcp      5,538 retransmitted bytes, 22 out-of-order segments, 4,376 bytes never seen\n');
-    expect(result.stdout).toMatch(/closed\s+-\s+-\s+-\s+54\/63\s+28,832\/0\s+4,376\/0\n/);
+    expect(result.stdout).toMatch(/closed\s+-\s+-\s+-\s+54\/63\s+28,832\/0\s+4,376\/0\s+-\n/);
   });
 
   it("shows each connection's protocol and how both sides were verified", () => {
@@ -152,16 +152,21 @@ describe('kwire read', () => {
     expect(kwire(['read', getPcap, '--bogus']).stderr).toMatch(/^kwire: .*--bogus/);
     expect(kwire(['frobnicate']).status).toBe(2);
     expect(kwire(['read', getPcap, '--json', '--ndjson']).status).toBe(2);
+    expect(kwire(['read', getPcap, '--db', 'x.db', '--no-db'])).toMatchObject({ status: 2, stderr: 'kwire: read: --db and --no-db are exclusive\n' });
+    expect(kwire(['report', '--format', 'pdf'])).toMatchObject({ status: 2, stderr: "kwire: report: --format takes text, json, markdown (got 'pdf')\n" });
+    expect(kwire(['report', getPcap])).toMatchObject({ status: 2, stderr: `kwire: report: it reads the database (--db), not a capture (got '${getPcap}')\n` });
+    expect(kwire(['report', '--capture', 'latest']).status).toBe(2);
   });
 
   it('documents every command with --help', () => {
-    expect(kwire(['--help']).stdout).toContain('kwire read');
-    const help = kwire(['read', '--help']);
-    expect(help.status).toBe(0);
-    expect(help.stdout).toContain('--streams DIR');
-    expect(help.stdout).toContain('--cluster PATH');
-    expect(help.stdout).toContain('--ca PATH');
-    expect(help.stdout).toContain('Examples:');
+    expect(kwire(['--help']).stdout).toMatch(/kwire read[\s\S]*kwire check[\s\S]*kwire report/);
+    expect(kwire(['report', '--help']).stdout).toMatch(/--db PATH[\s\S]*--format FORMAT[\s\S]*--capture ID[\s\S]*Examples:/);
+    for (const command of ['read', 'check']) {
+      const help = kwire([command, '--help']);
+      expect(help.status).toBe(0);
+      for (const option of ['--streams DIR', '--cluster PATH', '--ca PATH', '--db PATH', '--no-db', '--json', '--ndjson', 'Examples:', 'Exit status']) expect(help.stdout, `${command} ${option}`).toContain(option);
+    }
+    expect(kwire(['check', '--help']).stdout).toContain('--fail-on LEVEL');
   });
 });
 
@@ -208,5 +213,69 @@ describe('kwire read --cluster and --ca', () => {
       status: 2,
       stderr: `kwire: ${empty}: no PEM certificate (-----BEGIN CERTIFICATE-----) found\n`,
     });
+  });
+});
+
+describe('findings and kwire check', () => {
+  const sample = 'captures/sample-tls-http.pcap';
+  const rulesByFlow = (doc: { findings: { flowId: number; rule: string; severity: string }[] }) => {
+    const byFlow: Record<number, string[]> = {};
+    for (const finding of doc.findings) (byFlow[finding.flowId] ??= []).push(`${finding.rule}:${finding.severity}`);
+    return byFlow;
+  };
+
+  it('reports the findings of the bundled capture, flow by flow, worst first', () => {
+    const doc = JSON.parse(kwire(['read', sample, '--json']).stdout);
+    expect(rulesByFlow(doc)).toEqual({
+      2: ['KW004:high'], 5: ['KW004:high'], 8: ['KW004:high'],
+      3: ['KW013:critical', 'KW001:high', 'KW011:high'], 10: ['KW013:critical', 'KW001:high', 'KW011:high'], 14: ['KW013:critical', 'KW001:high', 'KW011:high'],
+      9: ['KW004:medium'],
+    });
+    const inferred = doc.findings.find((finding: { flowId: number }) => finding.flowId === 9);
+    expect(inferred.evidence).toMatchObject({ basis: 'inferred' });
+    // Every finding cites the flow's first packet and the packets of what it saw.
+    for (const finding of doc.findings) {
+      const flow = doc.flows.find((candidate: { id: number }) => candidate.id === finding.flowId);
+      expect(finding.path).toBe(flow.path);
+      expect(finding.evidence.packets.length, finding.rule).toBeGreaterThan(0);
+      expect(finding.remediation.length).toBeGreaterThan(20);
+      expect(finding.references.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('streams each flow\'s findings right after it with --ndjson', () => {
+    const records = kwire(['read', sample, '--ndjson']).stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const json = JSON.parse(kwire(['read', sample, '--json']).stdout);
+    const streamed = records.filter((record) => record.type === 'finding').map(({ type: _, ...finding }) => finding);
+    expect(streamed).toEqual(json.findings);
+    records.forEach((record, i) => {
+      if (record.type !== 'finding') return;
+      const owner = records.slice(0, i).reverse().find((earlier) => earlier.type === 'flow');
+      expect(owner.id).toBe(record.flowId);
+    });
+  });
+
+  it('prints the path matrix and the findings grouped by rule, worst first, with evidence and fix', () => {
+    const summary = kwire(['read', sample]).stdout;
+    const lines = summary.split('\n');
+    expect(lines.find((line) => line.startsWith('path '))).toMatch(/^path\s+connections\s+mTLS\s+server-only\s+unverified\s+tls \?\s+plaintext\s+other\s+findings$/);
+    expect(lines.find((line) => line.startsWith('client->kubelet '))).toMatch(/^client->kubelet\s+4\s+-\s+-\s+-\s+4\s+-\s+-\s+3 high$/);
+    expect(lines.find((line) => line.startsWith('client->apiserver '))).toMatch(/^client->apiserver\s+3\s+-\s+-\s+-\s+1\s+2\s+-\s+2 critical, 4 high$/);
+    expect(summary).toContain('findings 13: 3 critical, 9 high, 1 medium');
+    const groups = lines.filter((line) => /^KW\d{3} /.test(line)).map((line) => line.split('  ')[0]);
+    expect(groups).toEqual(['KW013 CRITICAL', 'KW001 HIGH', 'KW004 HIGH', 'KW011 HIGH', 'KW004 MEDIUM']);
+    expect(summary).toMatch(/KW004 MEDIUM .*\n  flow 9  198\.18\.0\.11:\d+ → 198\.18\.0\.1:8443  no CertificateRequest; TLS 1\.3 \[inferred\]  \(packets \d+\)\n  fix: kube-apiserver: --client-ca-file/);
+  });
+
+  it('exits 1 when a finding at or above --fail-on exists, 0 otherwise, 2 on a bad level', () => {
+    expect(kwire(['check', sample, '-q'])).toMatchObject({ status: 1, stderr: 'kwire: check failed: 13 findings at or above low\n' });
+    expect(kwire(['check', sample, '--fail-on', 'critical', '-q'])).toMatchObject({ status: 1, stderr: 'kwire: check failed: 3 findings at or above critical\n' });
+    const clean = kwire(['check', getPcap]);
+    expect(clean).toMatchObject({ status: 0, stderr: 'kwire: check passed: no finding at or above low\n' });
+    expect(clean.stdout).toContain('findings none');
+    const bad = kwire(['check', sample, '--fail-on', 'severe']);
+    expect(bad).toMatchObject({ status: 2, stderr: "kwire: check: --fail-on takes info, low, medium, high, critical (got 'severe')\n" });
+    // The same output as read, in every format.
+    expect(JSON.parse(kwire(['check', sample, '--json', '-q']).stdout)).toEqual(JSON.parse(kwire(['read', sample, '--json']).stdout));
   });
 });

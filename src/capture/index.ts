@@ -94,11 +94,11 @@ export async function readCapture(
   try {
     const first = await next();
     if (first && first.length >= 2 && first.readUInt16BE(0) === GZIP_MAGIC) {
-      return await readGzip(first, next, new CaptureFeeder(sink, name, true), onChunk);
+      return await readGzip(first, next, new CaptureFeeder(sink, name, true), onChunk, () => signal?.aborted === true);
     }
     const feeder = new CaptureFeeder(sink, name, false);
     for (let chunk = first; chunk && feeder.push(chunk); chunk = await next()) onChunk?.();
-    return feeder.finish();
+    return feeder.finish(undefined, signal?.aborted);
   } finally {
     // Stops (and closes) the source when the reader stopped early.
     await chunks.return?.();
@@ -126,6 +126,7 @@ async function readGzip(
   next: () => Promise<Buffer | null>,
   feeder: CaptureFeeder,
   onChunk: (() => void) | undefined,
+  stopped: () => boolean,
 ): Promise<CaptureSummary> {
   const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
   let open = true;
@@ -142,7 +143,8 @@ async function readGzip(
       failure ??= await settle(gunzip, (done) => gunzip.write(chunk, done));
       onChunk?.();
     }
-    if (open && !failure) {
+    // Stopped by the signal: the end of the compressed stream never came, and that is no damage.
+    if (open && !failure && !stopped()) {
       // end()'s callback comes at 'finish', before zlib has checked the end of the stream.
       gunzip.end();
       failure ??= await finished(gunzip).then(
@@ -153,7 +155,7 @@ async function readGzip(
   } finally {
     gunzip.destroy();
   }
-  return feeder.finish(failure ? `gzip stream corrupt: ${failure.message}` : undefined);
+  return feeder.finish(failure ? `gzip stream corrupt: ${failure.message}` : undefined, stopped());
 }
 
 /** Waits for `start`'s callback, or for the stream to fail or close; resolves to the failure. */
@@ -190,13 +192,13 @@ class CaptureFeeder {
   }
 
   /** Ends the stream; `cause` says why it ended early. Throws when it was not a capture. */
-  finish(cause?: string): CaptureSummary {
+  finish(cause?: string, stopped = false): CaptureSummary {
     if (!this.reader) {
       if (this.headLength === 0 && cause) throw notACapture(this.name, cause);
       if (!this.start()) throw notACapture(this.name, describeStart(this.takeHead(), this.compressed));
       this.reader!.push(this.takeHead());
     }
-    return this.reader!.end(cause);
+    return this.reader!.end(cause, stopped);
   }
 
   private start(): CaptureReader | null {

@@ -148,8 +148,12 @@ export abstract class RecordStreamReader {
    * Ends the stream. `cause` names why it ended early (a corrupt gzip stream, say): it becomes
    * the damage even when the stream stopped on a record boundary.
    */
-  end(cause?: string): CaptureSummary {
-    if (!this.damage && this.carryLength > 0) {
+  /**
+   * The source ended (`cause`: why, if it failed). `stopped`: the reader stopped reading it (SIGINT,
+   * SIGTERM), so a record cut short is where it stopped, not damage.
+   */
+  end(cause?: string, stopped = false): CaptureSummary {
+    if (!this.damage && this.carryLength > 0 && !stopped) {
       const expected = this.carryRecordLength < 0 ? '' : ` (${this.carryLength} of ${this.carryRecordLength} bytes)`;
       this.fail(cause ?? `cut short in the middle of ${this.describePartialRecord()}${expected}`);
     } else if (!this.damage && cause !== undefined) {

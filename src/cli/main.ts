@@ -1,14 +1,18 @@
 /**
  * `kwire`: parses the command line, runs the pipeline through lib.ts, prints, and maps errors
- * to exit statuses (0 success, 2 bad usage or unreadable input) with one line on stderr.
+ * to exit statuses (0 success, 1 `check` found something, 2 bad usage or unreadable input) with
+ * one line on stderr.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { analyze, loadClusterFile, StreamDumpFactory, TrustAnchors } from '../lib.js';
 import { KwireError } from '../model/errors.js';
-import { parseCommandLine, usage, type ReadOptions } from './args.js';
+import { parseCommandLine, usage, type CheckOptions, type ReadOptions, type ReportOptions } from './args.js';
 import type { KwireDocument } from '../model/document.js';
+import { SEVERITIES, type Severity } from '../model/finding.js';
+import { StoreReader, StoreWriter } from '../store/index.js';
 import { renderSummary } from './text.js';
+import { renderMarkdown } from './markdown.js';
 import { ProgressLine } from './progress.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -22,7 +26,13 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`kwire ${packageVersion()}\n`);
         return 0;
       case 'read':
-        return await read(parsed.options);
+        await read(parsed.options);
+        return 0;
+      case 'check':
+        return await check(parsed.options);
+      case 'report':
+        report(parsed.options);
+        return 0;
     }
   } catch (error) {
     if (error instanceof KwireError) {
@@ -33,33 +43,94 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function read(options: ReadOptions): Promise<number> {
+/** `check`: what `read` prints, then exit 1 when a finding at or above --fail-on exists. */
+async function check(options: CheckOptions): Promise<number> {
+  const bySeverity = await read(options);
+  const failing = SEVERITIES.slice(SEVERITIES.indexOf(options.failOn)).reduce((sum, severity) => sum + bySeverity[severity], 0);
+  if (!options.quiet || failing > 0) {
+    process.stderr.write(
+      failing > 0
+        ? `kwire: check failed: ${failing} finding${failing === 1 ? '' : 's'} at or above ${options.failOn}\n`
+        : `kwire: check passed: no finding at or above ${options.failOn}\n`,
+    );
+  }
+  return failing > 0 ? 1 : 0;
+}
+
+/**
+ * Analyses the capture, stores the run and prints it as asked; returns how many findings of each
+ * severity arose. SIGINT and SIGTERM stop the reading: what was read is finished, stored and
+ * printed, and the run ends as usual (exit 0).
+ */
+async function read(options: ReadOptions): Promise<Record<Severity, number>> {
   const showProgress = !options.quiet && process.stderr.isTTY === true;
   const progress = showProgress ? new ProgressLine(process.stderr, fileSize(options.input)) : null;
   const out = process.stdout;
-  // Configuration is read before the capture: a mistake in it costs no waiting.
+  const bySeverity = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
+  // Configuration and the database come before the capture: a mistake in them costs no waiting.
   const cluster = options.cluster === null ? undefined : loadClusterFile(options.cluster);
   const anchors = options.ca.length === 0 ? undefined : TrustAnchors.union(options.ca.map(readAnchors));
-  const doc = await analyze(options.input, {
-    cluster,
-    anchors,
-    streams: options.streamsDir ? new StreamDumpFactory(options.streamsDir) : undefined,
-    onProgress: progress ? (p) => progress.update(p) : undefined,
-    onFlowEnd: options.ndjson ? (flow) => out.write(JSON.stringify({ type: 'flow', ...flow }) + '\n') : undefined,
-    retainFlows: !options.ndjson,
-  });
-  progress?.clear();
-
-  if (doc.capture.damage) {
-    const { offset, message } = doc.capture.damage;
-    process.stderr.write(
-      `kwire: warning: ${doc.capture.source}: damaged at byte ${offset} (${message}); kept the ${doc.capture.packets} packets before it\n`,
-    );
+  const store =
+    options.db === null
+      ? null
+      : StoreWriter.open(options.db, { source: options.input === '-' ? 'stdin' : options.input, format: 'file', options: { cluster: options.cluster, ca: options.ca } });
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
+  try {
+    const doc = await analyze(options.input, {
+      cluster,
+      anchors,
+      streams: options.streamsDir ? new StreamDumpFactory(options.streamsDir) : undefined,
+      signal: stop.signal,
+      onProgress(p) {
+        progress?.update(p);
+        store?.progress({ packets: p.packets, bytes: p.sourceBytes, flows: p.flows, findings: p.findings, dropped: null });
+      },
+      onFlowEnd(flow, findings) {
+        for (const finding of findings) bySeverity[finding.severity]++;
+        store?.addFlow(flow, findings);
+        if (!options.ndjson) return;
+        out.write(JSON.stringify({ type: 'flow', ...flow }) + '\n');
+        for (const finding of findings) out.write(JSON.stringify({ type: 'finding', ...finding }) + '\n');
+      },
+      retainFlows: !options.ndjson,
+    });
+    store?.finish(doc.capture);
+    progress?.clear();
+    if (doc.capture.damage) {
+      const { offset, message } = doc.capture.damage;
+      process.stderr.write(
+        `kwire: warning: ${doc.capture.source}: damaged at byte ${offset} (${message}); kept the ${doc.capture.packets} packets before it\n`,
+      );
+    }
+    if (doc.capture.interrupted) process.stderr.write(`kwire: interrupted: kept the ${doc.capture.packets} packets read\n`);
+    print(doc, options.json ? 'json' : options.ndjson ? 'ndjson' : 'text');
+    return bySeverity;
+  } finally {
+    process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
+    store?.close();
   }
-  if (options.json) writeDocument(out, doc);
-  else if (options.ndjson) out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');
-  else out.write(renderSummary(doc));
-  return 0;
+}
+
+/** `report`: what a run stored, printed as that run printed it. */
+function report(options: ReportOptions): void {
+  const reader = StoreReader.open(options.db);
+  try {
+    const captureId = options.capture ?? reader.latestCaptureId();
+    if (captureId === null) throw new KwireError('DB_EMPTY', `${options.db}: holds no run yet`);
+    const doc = reader.document(captureId);
+    print(doc, options.format);
+  } finally {
+    reader.close();
+  }
+}
+
+function print(doc: KwireDocument, format: 'text' | 'json' | 'ndjson' | 'markdown'): void {
+  const out = process.stdout;
+  if (format === 'json') writeDocument(out, doc);
+  else if (format === 'ndjson') out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');
+  else out.write(format === 'markdown' ? renderMarkdown(doc) : renderSummary(doc));
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The progress line on stderr (only when stderr is a terminal): bytes read, percent of the file,
- * packets/s, connections. Redrawn in place, at most four times a second.
+ * packets/s, connections, findings. Redrawn in place, at most four times a second.
  */
 import type { Progress } from '../lib.js';
 
@@ -24,7 +24,7 @@ export class ProgressLine {
     const percent = this.totalBytes ? ` (${((100 * progress.sourceBytes) / this.totalBytes).toFixed(0)}%)` : '';
     const line =
       `${(progress.sourceBytes / 1e6).toFixed(1)} MB${percent}  ${count.format(progress.packets)} packets  ` +
-      `${count.format(Math.round(rate))} packets/s  ${count.format(progress.flows)} connections`;
+      `${count.format(Math.round(rate))} packets/s  ${count.format(progress.flows)} connections  ${count.format(progress.findings)} findings`;
     this.stream.write(`\r\x1b[K${line}`);
     this.drawn = true;
   }

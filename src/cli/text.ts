@@ -1,11 +1,21 @@
 /**
- * The human summary of `kwire read` (no --json): the capture, then one line per connection, in
- * the columns tshark's conversation table and tcpflow's report use, led by the communication
- * path (SPEC.md §3) with its via in brackets.
+ * The human summary of `kwire read` (no --json): the capture; the path matrix (each path of the
+ * Kubernetes page, how its connections were secured, and their findings); the findings grouped by
+ * rule, worst first, each with one line of evidence and its fix; then one line per connection, in
+ * the columns tshark's conversation table and tcpflow's report use, led by the path.
  */
 import type { KwireDocument, FlowJson, ReassemblyCounts } from '../model/document.js';
+import type { Finding } from '../model/finding.js';
+import { POSTURES, POSTURE_TITLES } from '../findings/index.js';
+import { endpoint, isoTime, findingsByFlow, groupFindings, pathMatrix, severityCounts, severityList } from './tally.js';
 
 const count = new Intl.NumberFormat('en-US');
+
+/** Connections listed one per line; a larger capture is summed up by the matrix and --json lists them all. */
+const MAX_CONNECTION_ROWS = 50;
+/** Flows shown under each rule. */
+const EXAMPLES_PER_RULE = 3;
+
 
 export function renderSummary(doc: KwireDocument): string {
   const { capture, flows } = doc;
@@ -30,7 +40,11 @@ export function renderSummary(doc: KwireDocument): string {
   lines.push(`flows    ${count.format(flows.length)} TCP connection${flows.length === 1 ? '' : 's'}${stateTally(flows)}`, '');
   if (flows.length === 0) return lines.join('\n') + '\n';
 
-  const rows = flows.map((flow) => [
+  const byFlow = findingsByFlow(doc.findings);
+  lines.push(...matrixLines(flows, doc.findings), '', ...findingLines(doc.findings, flows), '');
+
+  const listed = flows.slice(0, MAX_CONNECTION_ROWS);
+  const rows = listed.map((flow) => [
     String(flow.id),
     isoTime(flow.firstTs).slice(11),
     flow.via ? `${flow.path} [${flow.via}]` : flow.path,
@@ -43,19 +57,58 @@ export function renderSummary(doc: KwireDocument): string {
     `${count.format(flow.packets.c2s)}/${count.format(flow.packets.s2c)}`,
     `${count.format(flow.bytes.c2s)}/${count.format(flow.bytes.s2c)}`,
     flow.gaps.c2s + flow.gaps.s2c === 0 ? '-' : `${count.format(flow.gaps.c2s)}/${count.format(flow.gaps.s2c)}`,
+    (byFlow.get(flow.id) ?? []).map((finding) => finding.rule).join(',') || '-',
   ]);
-  const header = ['id', 'start (UTC)', 'path', 'client', 'server', 'state', 'protocol', 'client cert', 'server cert', 'packets c→s/s→c', 'bytes c→s/s→c', 'gaps'];
-  const rightAligned = new Set([0, 9, 10, 11]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  for (const row of [header, ...rows]) {
-    lines.push(
-      row
-        .map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
-        .join('  ')
-        .trimEnd(),
-    );
-  }
+  const header = ['id', 'start (UTC)', 'path', 'client', 'server', 'state', 'protocol', 'client cert', 'server cert', 'packets c→s/s→c', 'bytes c→s/s→c', 'gaps', 'findings'];
+  lines.push(...table(header, rows, new Set([0, 9, 10, 11])));
+  if (flows.length > listed.length) lines.push(`… and ${count.format(flows.length - listed.length)} more connections: kwire read --json lists them all`);
   return lines.join('\n') + '\n';
+}
+
+/** Left-aligned columns (right-aligned where asked), two spaces apart. */
+function table(header: string[], rows: string[][], rightAligned: ReadonlySet<number>): string[] {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  return [header, ...rows].map((row) =>
+    row
+      .map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** One row per path of the Kubernetes page: connections, how they were secured (findings/posture.ts), their findings. */
+function matrixLines(flows: FlowJson[], findings: Finding[]): string[] {
+  const cell = (n: number | undefined) => (n ? count.format(n) : '-');
+  const rows = pathMatrix(flows, findings).map((row) => [
+    row.path, cell(row.connections), ...POSTURES.map((posture) => cell(row.postures.get(posture))), severityList(row.severities, count.format) || '-',
+  ]);
+  const header = ['path', 'connections', ...POSTURES.map((posture) => POSTURE_TITLES[posture]), 'findings'];
+  return [
+    ...table(header, rows, new Set(POSTURES.map((_, i) => i + 2).concat(1))),
+    'mTLS: server verified and client certificate; server-only: server verified, no client certificate; unverified: the client',
+    'went on with a server it cannot have verified; tls ?: the packets cannot tell (TLS 1.3 without keys, no --ca, resumed).',
+  ];
+}
+
+/** The findings grouped by rule and severity, worst first: title, where, a few flows with their evidence, the fix. */
+function findingLines(findings: Finding[], flows: FlowJson[]): string[] {
+  if (findings.length === 0) return ['findings none'];
+  const flowById = new Map(flows.map((flow) => [flow.id, flow]));
+  const lines = [`findings ${count.format(findings.length)}: ${severityList(severityCounts(findings), count.format)}`];
+  for (const group of groupFindings(findings)) {
+    const first = group[0];
+    const paths = [...new Set(group.map((finding) => finding.path))].join(', ');
+    lines.push('', `${first.rule} ${first.severity.toUpperCase()}  ${first.name}: ${first.title}  (${count.format(group.length)} connection${group.length === 1 ? '' : 's'}: ${paths})`);
+    for (const finding of group.slice(0, EXAMPLES_PER_RULE)) {
+      const flow = flowById.get(finding.flowId);
+      const where = flow ? `${endpoint(flow.src, flow.sport)} → ${endpoint(flow.dst, flow.dport)}` : '';
+      const basis = finding.evidence.basis === 'observed' ? '' : ` [${finding.evidence.basis}]`;
+      lines.push(`  flow ${finding.flowId}  ${where}  ${finding.evidence.facts.join('; ')}${basis}  (packets ${finding.evidence.packets.join(', ')})`);
+    }
+    if (group.length > EXAMPLES_PER_RULE) lines.push(`  … and ${count.format(group.length - EXAMPLES_PER_RULE)} more`);
+    lines.push(`  fix: ${first.remediation}`);
+  }
+  return lines;
 }
 
 /** The reassembly counts that are not zero, in words; '' when there is nothing to say. */
@@ -111,12 +164,4 @@ function stateTally(flows: FlowJson[]): string {
   for (const flow of flows) tally.set(flow.state, (tally.get(flow.state) ?? 0) + 1);
   if (tally.size === 0) return '';
   return ': ' + [...tally].map(([state, n]) => `${count.format(n)} ${state}`).join(', ');
-}
-
-function endpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-function isoTime(ts: number): string {
-  return new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', '');
 }

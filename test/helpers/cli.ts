@@ -9,12 +9,18 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Commands that write a database (kwire.db in the working directory) unless told otherwise. */
+const WRITERS = new Set(['read', 'check']);
+
 /**
  * `asRootWithoutOverride` runs it as root that honours file modes: setpriv (util-linux) drops the
- * capabilities with which root reads any file.
+ * capabilities with which root reads any file. `read` and `check` get `--no-db` unless the test
+ * names a database: tests running side by side must not share one kwire.db (test/store.test.ts
+ * tests the default).
  */
 export function kwire(args: string[], options: { input?: Buffer; cwd?: string; asRootWithoutOverride?: boolean } = {}): CliResult {
-  const command = [process.execPath, path.join(repoRoot, 'bin', 'kwire'), ...args];
+  const storeChosen = args.some((arg) => arg === '--db' || arg.startsWith('--db=') || arg === '--no-db' || arg === '--help' || arg === '-h');
+  const command = [process.execPath, path.join(repoRoot, 'bin', 'kwire'), ...args, ...(WRITERS.has(args[0]) && !storeChosen ? ['--no-db'] : [])];
   if (options.asRootWithoutOverride) command.unshift('setpriv', '--bounding-set=-dac_override,-dac_read_search');
   const result = spawnSync(command[0], command.slice(1), {
     cwd: options.cwd ?? repoRoot,

@@ -12,6 +12,8 @@ export interface SyntheticOptions {
   segmentsPerConnection: number;
   concurrent: number;
   payloadBytes?: number;
+  /** Timestamp of the first packet (seconds); 1,700,000,000 by default. */
+  startTs?: number;
 }
 
 const ETH = 14;
@@ -23,11 +25,11 @@ export function syntheticPcap(options: SyntheticOptions): Readable {
   return Readable.from(generate(options, payloadBytes), { objectMode: false });
 }
 
-function* generate({ connections, segmentsPerConnection, concurrent }: SyntheticOptions, payloadBytes: number): Generator<Buffer> {
+function* generate({ connections, segmentsPerConnection, concurrent, startTs }: SyntheticOptions, payloadBytes: number): Generator<Buffer> {
   yield pcapGlobalHeader(1);
 
   const payload = Buffer.alloc(payloadBytes, 0x61);
-  let ts = 1_700_000_000;
+  let ts = startTs ?? 1_700_000_000;
   let batch: Buffer[] = [];
   let batchBytes = 0;
   const emit = (frame: Buffer): Buffer[] | null => {

@@ -1,0 +1,58 @@
+/**
+ * `kwire report --format markdown`: the path matrix and the findings, for a ticket or a pull
+ * request. The same numbers as the text summary (tally.ts); every finding with its evidence, fix
+ * and references, grouped by rule, worst first.
+ */
+import type { KwireDocument } from '../model/document.js';
+import { POSTURES, POSTURE_TITLES } from '../findings/index.js';
+import { endpoint, groupFindings, isoTime, pathMatrix, severityCounts, severityList } from './tally.js';
+
+/** Flows listed under each rule; the rest are counted. */
+const FLOWS_PER_RULE = 20;
+
+export function renderMarkdown(doc: KwireDocument): string {
+  const { capture, flows, findings } = doc;
+  const span = capture.firstTs === null || capture.lastTs === null ? 'no packets' : `${isoTime(capture.firstTs)} → ${isoTime(capture.lastTs)} UTC`;
+  const out = [
+    `# kwire report: ${code(capture.source)}`,
+    '',
+    `${capture.format}, ${capture.packets} packets, ${flows.length} TCP connections, ${span}.` +
+      (capture.damage ? ` Damaged at byte ${capture.damage.offset} (${capture.damage.message}): every connection before it is here.` : '') +
+      (capture.interrupted ? ' Interrupted before the end of its source.' : ''),
+    '',
+    '## Paths',
+    '',
+    `| path | connections | ${POSTURES.map((posture) => POSTURE_TITLES[posture]).join(' | ')} | findings |`,
+    `|---|--:|${POSTURES.map(() => '--:').join('|')}|---|`,
+    ...pathMatrix(flows, findings).map(
+      (row) => `| ${row.path} | ${row.connections} | ${POSTURES.map((posture) => row.postures.get(posture) ?? 0).join(' | ')} | ${severityList(row.severities) || '-'} |`,
+    ),
+    '',
+    '*mTLS*: server verified and client certificate; *server-only*: server verified, no client certificate; *unverified*: the client went on with a server it cannot have verified; *tls ?*: the packets cannot tell (TLS 1.3 without keys, no trust anchors, resumed).',
+    '',
+    `## Findings${findings.length ? `: ${severityList(severityCounts(findings))}` : ''}`,
+    '',
+  ];
+  if (findings.length === 0) out.push('None.', '');
+  const flowById = new Map(flows.map((flow) => [flow.id, flow]));
+  for (const group of groupFindings(findings)) {
+    const first = group[0];
+    out.push(`### ${first.rule} ${first.severity}: ${first.title} (${group.length})`, '', `\`${first.name}\` — flow ${first.flowId}: ${first.detail}`, '');
+    for (const finding of group.slice(0, FLOWS_PER_RULE)) {
+      const flow = flowById.get(finding.flowId);
+      const where = flow ? `${endpoint(flow.src, flow.sport)} → ${endpoint(flow.dst, flow.dport)}` : '';
+      const basis = finding.evidence.basis === 'observed' ? '' : ` *(${finding.evidence.basis})*`;
+      out.push(`- flow ${finding.flowId} \`${where}\` ${finding.path}: ${finding.evidence.facts.map(code).join('; ')}${basis} (packets ${finding.evidence.packets.join(', ')})`);
+    }
+    if (group.length > FLOWS_PER_RULE) out.push(`- … and ${group.length - FLOWS_PER_RULE} more`);
+    const fixes = [...new Set(group.map((finding) => finding.remediation))];
+    const references = [...new Set(group.flatMap((finding) => finding.references))];
+    out.push('', ...fixes.map((fix) => `**Fix:** ${fix}`), '', ...references.map((reference) => `- ${reference}`), '');
+  }
+  return out.join('\n');
+}
+
+/** Inline code, safe for any text (backticks inside are doubled around). */
+function code(text: string): string {
+  return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
+}

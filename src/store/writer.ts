@@ -1,0 +1,183 @@
+/**
+ * Writes one run (a capture) into the database as it goes: flows and their findings are buffered
+ * and inserted in one transaction per batch, by count and by time, so that a reader (`kwire tui`,
+ * `kwire report`) sees a live capture within a second and a killed writer loses at most the last
+ * batch. Statements are prepared once.
+ */
+import type { CaptureJson, FlowJson } from '../model/document.js';
+import { SEVERITIES, type Finding } from '../model/finding.js';
+import type { CertificateInfo } from '../model/protocol.js';
+import { postureOf } from '../findings/index.js';
+import { attempt, openForWriting, type Db } from './database.js';
+
+/** A batch is written when it holds this many flows … */
+const BATCH_FLOWS = 500;
+/** … or when its oldest flow has waited this long (a live capture shows up within a second). */
+const BATCH_MS = 250;
+/** Progress rows: at most one per second. */
+const PROGRESS_MS = 1000;
+
+export interface CaptureStart {
+  source: string;
+  format: string;
+  /** The options that shaped the analysis (cluster file, trust anchors …), as the user gave them. */
+  options: Record<string, unknown>;
+}
+
+export interface ProgressCounts {
+  packets: number;
+  bytes: number;
+  flows: number;
+  findings: number;
+  dropped: number | null;
+}
+
+interface Pending {
+  flow: FlowJson;
+  findings: Finding[];
+}
+
+const severityRank = (finding: Finding): number => SEVERITIES.indexOf(finding.severity);
+
+export class StoreWriter {
+  readonly captureId: number;
+  private pending: Pending[] = [];
+  private oldestPending = 0;
+  private lastProgress = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly statements;
+  private readonly writeBatch: (batch: Pending[]) => void;
+
+  static open(file: string, start: CaptureStart): StoreWriter {
+    return new StoreWriter(openForWriting(file), file, start);
+  }
+
+  private constructor(
+    private readonly db: Db,
+    private readonly file: string,
+    start: CaptureStart,
+  ) {
+    const prepare = (sql: string) => attempt(file, 'prepare', () => db.prepare(sql));
+    this.statements = {
+      capture: prepare('INSERT INTO captures (source, format, started, options) VALUES (?, ?, ?, ?)'),
+      flow: prepare(`INSERT INTO flows (capture_id, id, src, sport, dst, dport, first_ts, last_ts, packets_c2s, packets_s2c, bytes_c2s, bytes_s2c,
+        gaps_c2s, gaps_s2c, state, path, via, client_role, server_role, protocol, posture, finding_count, worst_severity, extra)
+        VALUES (@captureId, @id, @src, @sport, @dst, @dport, @firstTs, @lastTs, @packetsC2s, @packetsS2c, @bytesC2s, @bytesS2c,
+        @gapsC2s, @gapsS2c, @state, @path, @via, @clientRole, @serverRole, @protocol, @posture, @findingCount, @worstSeverity, @extra)`),
+      tls: prepare(`INSERT INTO tls (capture_id, flow_id, version, client_version, sni, alpn, cipher, established, resumed, client_cert_requested,
+        client_cert_presented, client_auth_evidence, server_cert_verdict, server_cert_reason, alert_from, alert_level, alert_description, ja4)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      certificate: prepare('INSERT OR IGNORE INTO certificates (sha256, subject, issuer, not_before, not_after, self_signed, info) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      flowCertificate: prepare('INSERT INTO flow_certificates (capture_id, flow_id, side, position, sha256) VALUES (?, ?, ?, ?, ?)'),
+      request: prepare('INSERT INTO http_requests (capture_id, flow_id, seq, method, target, status, auth, upgrade, k8s_kind, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      finding: prepare('INSERT INTO findings (capture_id, flow_id, rule, severity, path, title, detail, remediation, evidence, finding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      endpoint: prepare('INSERT OR IGNORE INTO endpoints (capture_id, address, role, evidence, first_flow) VALUES (?, ?, ?, ?, ?)'),
+      progress: prepare('INSERT OR REPLACE INTO progress (capture_id, wall, packets, bytes, flows, findings, dropped) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      captureProgress: prepare('UPDATE captures SET packets = ?, bytes = ?, dropped = ? WHERE id = ?'),
+      finish: prepare(`UPDATE captures SET finished = ?, format = ?, linktypes = ?, packets = ?, bytes = ?, first_ts = ?, last_ts = ?,
+        decode_errors = ?, dropped = ?, summary = ? WHERE id = ?`),
+    };
+    this.writeBatch = db.transaction((batch: Pending[]) => batch.forEach((item) => this.insert(item)));
+    const { lastInsertRowid } = attempt(file, 'write', () => this.statements.capture.run(start.source, start.format, Date.now() / 1000, JSON.stringify(start.options)));
+    this.captureId = Number(lastInsertRowid);
+    // Flushes a batch that waits for more flows that do not come (a quiet live capture).
+    this.timer = setInterval(() => this.flushIfDue(), BATCH_MS).unref();
+  }
+
+  addFlow(flow: FlowJson, findings: Finding[]): void {
+    if (this.pending.length === 0) this.oldestPending = Date.now();
+    this.pending.push({ flow, findings });
+    if (this.pending.length >= BATCH_FLOWS) this.flush();
+    else this.flushIfDue();
+  }
+
+  /** Records the run's counts, at most once a second (the dashboard's rates). */
+  progress(counts: ProgressCounts): void {
+    const now = Date.now();
+    if (now - this.lastProgress < PROGRESS_MS) return;
+    this.lastProgress = now;
+    this.flush();
+    attempt(this.file, 'write', () => {
+      this.statements.progress.run(this.captureId, now / 1000, counts.packets, counts.bytes, counts.flows, counts.findings, counts.dropped);
+      this.statements.captureProgress.run(counts.packets, counts.bytes, counts.dropped, this.captureId);
+    });
+  }
+
+  /** Writes what is buffered. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    attempt(this.file, 'write', () => this.writeBatch(batch));
+  }
+
+  /** The run is over: everything buffered, and the capture's summary. */
+  finish(capture: CaptureJson): void {
+    this.flush();
+    const { format, linktypes, packets, bytes, firstTs, lastTs, decodeErrors, dropped, source: _source, ...summary } = capture;
+    attempt(this.file, 'write', () =>
+      this.statements.finish.run(Date.now() / 1000, format, JSON.stringify(linktypes), packets, bytes, firstTs, lastTs, decodeErrors, dropped, JSON.stringify(summary), this.captureId),
+    );
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.db.close();
+  }
+
+  private flushIfDue(): void {
+    if (this.pending.length > 0 && Date.now() - this.oldestPending >= BATCH_MS) this.flush();
+  }
+
+  private insert({ flow, findings }: Pending): void {
+    const { statements: s, captureId } = this;
+    const worst = findings.length === 0 ? null : Math.max(...findings.map(severityRank));
+    s.flow.run({
+      captureId, id: flow.id, src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, firstTs: flow.firstTs, lastTs: flow.lastTs,
+      packetsC2s: flow.packets.c2s, packetsS2c: flow.packets.s2c, bytesC2s: flow.bytes.c2s, bytesS2c: flow.bytes.s2c,
+      gapsC2s: flow.gaps.c2s, gapsS2c: flow.gaps.s2c, state: flow.state, path: flow.path, via: flow.via,
+      clientRole: flow.roles.client, serverRole: flow.roles.server, protocol: flow.protocol, posture: postureOf(flow, findings),
+      findingCount: findings.length, worstSeverity: worst, extra: JSON.stringify(withoutTabled(flow)),
+    });
+    const tls = flow.tls;
+    if (tls) {
+      s.tls.run(
+        captureId, flow.id, tls.version, tls.clientVersion, tls.sni, tls.alpn, tls.cipher, bit(tls.established), bit(tls.resumed),
+        bit(tls.clientCertRequested), bit(tls.clientCertPresented), tls.clientAuthEvidence, tls.serverCertVerdict, tls.serverCertReason,
+        tls.alert?.from ?? null, tls.alert?.level ?? null, tls.alert?.description ?? null, tls.ja4,
+      );
+      this.certificates(flow.id, 'server', tls.serverChain);
+      this.certificates(flow.id, 'client', tls.clientChain);
+    }
+    flow.http?.requests.forEach((request, seq) =>
+      s.request.run(captureId, flow.id, seq, request.method, request.target, request.status, request.auth, request.upgrade, request.k8s?.kind ?? null, JSON.stringify(request)),
+    );
+    for (const finding of findings) {
+      s.finding.run(captureId, flow.id, finding.rule, severityRank(finding), finding.path, finding.title, finding.detail, finding.remediation, JSON.stringify(finding.evidence), JSON.stringify(finding));
+    }
+    const evidence = JSON.stringify(flow.roles.evidence);
+    if (flow.roles.client) s.endpoint.run(captureId, flow.src, flow.roles.client, evidence, flow.id);
+    if (flow.roles.server) s.endpoint.run(captureId, flow.dst, flow.roles.server, evidence, flow.id);
+  }
+
+  private certificates(flowId: number, side: 'server' | 'client', chain: CertificateInfo[]): void {
+    chain.forEach((certificate, position) => {
+      this.statements.certificate.run(certificate.sha256, certificate.subject, certificate.issuer, certificate.notBefore, certificate.notAfter, bit(certificate.selfSigned), JSON.stringify(certificate));
+      this.statements.flowCertificate.run(this.captureId, flowId, side, position, certificate.sha256);
+    });
+  }
+}
+
+const bit = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
+
+/**
+ * The flow record as `flows.extra` keeps it: certificate chains and requests live in their own
+ * tables, so they are left empty here (in place, so that the reader puts them back in order).
+ */
+function withoutTabled(flow: FlowJson): FlowJson {
+  return {
+    ...flow,
+    tls: flow.tls && { ...flow.tls, serverChain: [], clientChain: [] },
+    http: flow.http && { ...flow.http, requests: [] },
+  };
+}

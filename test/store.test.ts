@@ -1,0 +1,296 @@
+/**
+ * The SQLite store (schema.sql, src/store/) on real database files, through the command line as
+ * users meet it: what `read` stores, `report` gives back; a writer killed with SIGKILL leaves a
+ * database that opens and holds whole batches; SIGINT and SIGTERM store everything and exit 0; a
+ * reader sees a running writer's flows within a second; old, foreign, newer and unwritable
+ * databases get one clear line. Runs the built CLI (npm test builds dist/ first).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { kwire } from './helpers/cli.js';
+import { repoRoot } from './helpers/corpus.js';
+import { syntheticPcap } from './helpers/synthetic.js';
+import { SCHEMA_VERSION, StoreReader, type StoreError } from '../src/store/index.js';
+
+const sample = 'captures/sample-tls-http.pcap';
+const scenarios = path.join(repoRoot, 'captures/scenarios');
+const dirs: string[] = [];
+const scratch = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kwire-store-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** Polls `condition` every 50 ms for at most `ms`; the last value. */
+async function waitFor<T>(condition: () => T, ms = 10_000): Promise<T> {
+  let value = condition();
+  for (let waited = 0; !value && waited < ms; waited += 50) {
+    await sleep(50);
+    value = condition();
+  }
+  return value;
+}
+
+/** `kwire read -` fed by the test, for the tests that interrupt or watch a running writer. */
+function writerOnStdin(db: string): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kwire'), 'read', '-', '--db', db, '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+  child.stdin!.on('error', () => {}); // EPIPE once the writer is gone
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => setImmediate(() => resolve({ code, signal, stdout, stderr }))),
+  );
+  return { child, exited };
+}
+
+/** Flows of the latest run; 0 before the writer has made the database and its schema. */
+const flowsStored = (db: string): number => {
+  if (!existsSync(db)) return 0;
+  let reader: StoreReader;
+  try {
+    reader = StoreReader.open(db);
+  } catch (error) {
+    if ((error as StoreError).code === 'DB_NOT_KWIRE') return 0;
+    throw error;
+  }
+  try {
+    const id = reader.latestCaptureId();
+    return id === null ? 0 : reader.flowCount(id);
+  } finally {
+    reader.close();
+  }
+};
+
+describe('what read stores, report gives back', () => {
+  it('the same document, summary and findings, for the sample and every scenario capture', () => {
+    const db = path.join(scratch(), 'kwire.db');
+    const captures = [sample, ...['apiserver-kubelet-selfsigned', 'client-kubelet-readonly', 'tunnel-ssh', 'pod-apiserver-plaintext'].map((name) => path.join(scenarios, `${name}.pcap`))];
+    for (const capture of captures) {
+      const args = ['--cluster', path.join(scenarios, 'cluster.yaml')];
+      const read = kwire(['read', capture, '--json', '--db', db, ...args]);
+      expect(read.status, read.stderr).toBe(0);
+      const reported = kwire(['report', '--db', db, '--format', 'json']);
+      expect(reported.status, reported.stderr).toBe(0);
+      expect(JSON.parse(reported.stdout), capture).toEqual(JSON.parse(read.stdout));
+      expect(kwire(['report', '--db', db]).stdout).toBe(kwire(['read', capture, ...args]).stdout);
+    }
+    // Every run is kept; --capture picks one.
+    const first = JSON.parse(kwire(['report', '--db', db, '--format', 'json', '--capture', '1']).stdout);
+    expect(first.capture.source).toBe(sample);
+    expect(new Database(db, { readonly: true }).prepare('SELECT count(*) AS n FROM captures').get()).toEqual({ n: captures.length });
+  });
+
+  it('keeps each certificate once, and the findings, requests and endpoints in their tables', () => {
+    const db = path.join(scratch(), 'kwire.db');
+    kwire(['read', sample, '--db', db]);
+    kwire(['read', sample, '--db', db]);
+    const sql = new Database(db, { readonly: true });
+    const one = (query: string) => (sql.prepare(query).get() as { n: number }).n;
+    expect(one('SELECT count(*) AS n FROM certificates')).toBe(one('SELECT count(DISTINCT sha256) AS n FROM flow_certificates'));
+    expect(one('SELECT count(*) AS n FROM flow_certificates')).toBe(2 * one('SELECT count(*) AS n FROM flow_certificates WHERE capture_id = 1'));
+    expect(one("SELECT count(*) AS n FROM findings WHERE capture_id = 1 AND rule = 'KW013'")).toBe(3);
+    // The 8 requests in clear; the 12 inside TLS are not seen without keys.
+    expect(one('SELECT count(*) AS n FROM http_requests WHERE capture_id = 1')).toBe(8);
+    expect(sql.prepare("SELECT role FROM endpoints WHERE capture_id = 1 AND address = '198.18.0.2' ORDER BY role").all()).toEqual([{ role: 'kubelet' }]);
+    expect(sql.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    sql.close();
+  });
+
+  it('prints a markdown report: the path matrix and each rule with its flows, fix and references', () => {
+    const db = path.join(scratch(), 'kwire.db');
+    kwire(['read', path.join(scenarios, 'apiserver-kubelet-selfsigned.pcap'), '--db', db, '--cluster', path.join(scenarios, 'cluster.yaml')]);
+    const markdown = kwire(['report', '--db', db, '--format', 'markdown']).stdout;
+    expect(markdown).toMatch(/^# kwire report: `.*apiserver-kubelet-selfsigned\.pcap`\n/);
+    expect(markdown).toContain('| apiserver->kubelet | 1 | 0 | 0 | 1 | 0 | 0 | 0 | 1 high |');
+    expect(markdown).toMatch(/### KW003 high: Server certificate accepted although it does not verify \(1\)\n/);
+    expect(markdown).toContain('**Fix:** kube-apiserver: --kubelet-certificate-authority');
+    expect(markdown).toContain('- CIS Kubernetes Benchmark: kube-apiserver --kubelet-certificate-authority (1.2.5 in v1.10)');
+  });
+
+  it('writes kwire.db in the working directory by default, readable by its owner only', () => {
+    const cwd = scratch();
+    const result = kwire(['read', path.join(repoRoot, sample), '-q', '--db', 'kwire.db'], { cwd });
+    expect(result.status, result.stderr).toBe(0);
+    // The default, without --db (the test helper adds --no-db only when neither is given).
+    const bare = spawnKwire(['read', path.join(repoRoot, sample), '-q'], path.join(cwd, 'default'));
+    expect(bare).toBe(0);
+    expect(statSync(path.join(cwd, 'default', 'kwire.db')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(cwd, 'kwire.db')).mode & 0o777).toBe(0o600);
+  });
+});
+
+/** Runs the CLI exactly as given (no --no-db added) in `cwd`; its exit status. */
+function spawnKwire(args: string[], cwd: string): number | null {
+  mkdirSync(cwd, { recursive: true });
+  try {
+    execFileSync(process.execPath, [path.join(repoRoot, 'bin', 'kwire'), ...args], { cwd, stdio: 'pipe' });
+    return 0;
+  } catch (error) {
+    return (error as { status: number | null }).status;
+  }
+}
+
+describe('a writer that stops', () => {
+  it('killed with SIGKILL mid-write, leaves a database that opens and holds whole batches', async () => {
+    const db = path.join(scratch(), 'kwire.db');
+    const { child, exited } = writerOnStdin(db);
+    // Far more connections than the writer can take in the time the test waits.
+    syntheticPcap({ connections: 2_000_000, segmentsPerConnection: 1, concurrent: 8, payloadBytes: 200 }).pipe(child.stdin!);
+    expect(await waitFor(() => flowsStored(db) >= 1_000)).toBe(true);
+    child.kill('SIGKILL');
+    expect((await exited).signal).toBe('SIGKILL');
+
+    const sql = new Database(db);
+    expect(sql.pragma('integrity_check', { simple: true })).toBe('ok');
+    const { flows, maxId } = sql.prepare('SELECT count(*) AS flows, max(id) AS maxId FROM flows').get() as { flows: number; maxId: number };
+    expect(flows).toBeGreaterThanOrEqual(1_000);
+    // Whole batches: flows end in order here (one FIN exchange each), so what is stored is 1..N without a hole.
+    expect(maxId).toBe(flows);
+    expect(sql.prepare('SELECT finished FROM captures').get()).toEqual({ finished: null });
+    sql.close();
+    // And the dashboard's reader takes it as it is.
+    const reader = StoreReader.open(db);
+    expect(reader.document(1).flows).toHaveLength(flows);
+    reader.close();
+  }, 60_000);
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`stopped with ${signal}, stores everything read, prints the summary and exits 0`, async () => {
+      const db = path.join(scratch(), 'kwire.db');
+      const { child, exited } = writerOnStdin(db);
+      syntheticPcap({ connections: 2_000_000, segmentsPerConnection: 1, concurrent: 8, payloadBytes: 200 }).pipe(child.stdin!);
+      expect(await waitFor(() => flowsStored(db) >= 500)).toBe(true);
+      child.kill(signal);
+      const { code, stdout, stderr } = await exited;
+      expect(code, stderr).toBe(0);
+      expect(stderr).toMatch(/^kwire: interrupted: kept the [\d,]+ packets read\n$/);
+      const printed = Number(/flows +([\d,]+) TCP connections/.exec(stdout)![1].replaceAll(',', ''));
+      const reader = StoreReader.open(db);
+      const doc = reader.document(1);
+      expect(doc.flows).toHaveLength(printed);
+      expect(doc.capture.interrupted).toBe(true);
+      expect(reader.captures()[0].finished).not.toBeNull();
+      reader.close();
+    }, 60_000);
+  }
+
+  it('is seen by a reader while it runs (flows are flushed by time, not only at the end)', async () => {
+    const db = path.join(scratch(), 'kwire.db');
+    const { child, exited } = writerOnStdin(db);
+    // A capture that arrives in two parts, as from a live tcpdump, an hour apart: the first
+    // packet of the second part ends the first part's connections (their 30 s linger is over).
+    const first = await bytesOf(syntheticPcap({ connections: 100, segmentsPerConnection: 1, concurrent: 1, payloadBytes: 200 }));
+    const second = (await bytesOf(syntheticPcap({ connections: 200, segmentsPerConnection: 1, concurrent: 1, payloadBytes: 200, startTs: 1_700_003_600 }))).subarray(24);
+    const firstPacketOfSecond = recordBoundary(second, 0, 1);
+    child.stdin!.write(Buffer.concat([first, second.subarray(0, firstPacketOfSecond)]));
+    expect(await waitFor(() => flowsStored(db) === 100, 5_000), 'the first part, stored while the writer waits for more').toBe(true);
+    expect(child.exitCode).toBeNull();
+    child.stdin!.end(second.subarray(firstPacketOfSecond));
+    expect((await exited).code).toBe(0);
+    expect(flowsStored(db)).toBe(300);
+  }, 60_000);
+});
+
+/** The offset just after `count` pcap records, counting from `start`. */
+function recordBoundary(records: Buffer, start: number, count: number): number {
+  let offset = start;
+  for (let i = 0; i < count; i++) offset += 16 + records.readUInt32LE(offset + 8);
+  return offset;
+}
+
+async function bytesOf(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+describe('databases kwire cannot use', () => {
+  const sampleInto = (db: string) => kwire(['read', sample, '-q', '--db', db]);
+
+  it('migrates the empty database of the kwire before the store, and refuses a newer one, a foreign one and a non-database', () => {
+    const dir = scratch();
+    const placeholder = path.join(dir, 'old.db');
+    new Database(placeholder).pragma('user_version = 0');
+    expect(sampleInto(placeholder)).toMatchObject({ status: 0 });
+    expect(new Database(placeholder).pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+
+    const newer = path.join(dir, 'newer.db');
+    new Database(newer).pragma('user_version = 99');
+    expect(sampleInto(newer)).toMatchObject({ status: 2, stderr: `kwire: ${newer}: written by a newer kwire (schema 99; this one knows ${SCHEMA_VERSION}): upgrade kwire or name another file with --db\n` });
+    expect(kwire(['report', '--db', newer]).stderr).toMatch(/written by a newer kwire \(schema 99/);
+
+    const foreign = path.join(dir, 'foreign.db');
+    new Database(foreign).exec('CREATE TABLE accounts (id INTEGER)');
+    expect(sampleInto(foreign)).toMatchObject({ status: 2, stderr: `kwire: ${foreign}: not a kwire database (it has tables of its own); name another file with --db\n` });
+    expect(kwire(['report', '--db', foreign])).toMatchObject({ status: 2, stderr: `kwire: ${foreign}: not a kwire database (no kwire schema in it)\n` });
+
+    const text = path.join(dir, 'notes.db');
+    writeFileSync(text, 'not a database at all, but long enough to have a header of sorts '.repeat(4));
+    expect(sampleInto(text)).toMatchObject({ status: 2, stderr: `kwire: ${text}: not a SQLite database\n` });
+  });
+
+  it('says so in one line for a missing directory, an unwritable one and a missing database', () => {
+    const missingDir = path.join(scratch(), 'no', 'such', 'kwire.db');
+    expect(sampleInto(missingDir)).toMatchObject({ status: 2, stderr: `kwire: ${missingDir}: cannot create it: the directory does not exist\n` });
+    const locked = scratch();
+    chmodSync(locked, 0o500);
+    const inLocked = path.join(locked, 'kwire.db');
+    expect(kwire(['read', sample, '-q', '--db', inLocked], { asRootWithoutOverride: true })).toMatchObject({
+      status: 2,
+      stderr: `kwire: ${inLocked}: cannot create the database (EACCES): choose a writable path with --db, or --no-db\n`,
+    });
+    const nowhere = path.join(scratch(), 'kwire.db');
+    expect(kwire(['report', '--db', nowhere])).toMatchObject({ status: 2, stderr: `kwire: ${nowhere}: no such database (kwire read and kwire sniff write one, kwire.db by default)\n` });
+  });
+
+  it('stops with one line when the disk fills up', () => {
+    const mountPoint = scratch();
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { stdio: 'pipe' });
+    } catch (error) {
+      // Needs root and CAP_SYS_ADMIN, as the network namespaces of other tests do.
+      expect.soft(process.getuid?.(), `mount failed: ${(error as Error).message}`).not.toBe(0);
+      return;
+    }
+    try {
+      // A 1 MiB filesystem takes the schema and a few runs of the sample capture (190 KB each), not sixty.
+      const db = path.join(mountPoint, 'kwire.db');
+      let failure = null;
+      let stored = 0;
+      for (let run = 0; run < 60 && !failure; run++) {
+        const result = sampleInto(db);
+        if (result.status === 0) stored++;
+        else failure = result;
+      }
+      expect(stored).toBeGreaterThan(0);
+      expect(failure, 'the disk never filled').not.toBeNull();
+      expect(failure).toEqual({ status: 2, stdout: '', stderr: `kwire: ${db}: the disk is full (write failed); free space or name another file with --db\n` });
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
+  });
+});
+
+describe('secrets never reach the database', () => {
+  it('holds none of the planted tokens, whatever the capture', async () => {
+    const { PLANTED_SECRETS, SCENARIOS } = await import('./stacks/cluster/scenarios.js');
+    const db = path.join(scratch(), 'kwire.db');
+    for (const scenario of SCENARIOS) kwire(['read', path.join(scenarios, `${scenario.name}.pcap`), '-q', '--db', db, '--cluster', path.join(scenarios, 'cluster.yaml')]);
+    // Checkpointed into the main file, and the WAL too if anything is left there.
+    new Database(db).pragma('wal_checkpoint(TRUNCATE)');
+    const bytes = Buffer.concat([db, `${db}-wal`].filter(existsSync).map((file) => readFileSync(file)));
+    expect(bytes.length).toBeGreaterThan(50_000);
+    for (const secret of PLANTED_SECRETS) expect(bytes.includes(secret), secret.slice(0, 12)).toBe(false);
+    // The credentials are there by kind and hash prefix.
+    const auth = new Database(db, { readonly: true }).prepare("SELECT DISTINCT auth FROM http_requests WHERE auth != 'none' ORDER BY auth").all();
+    expect(auth).toEqual([{ auth: 'basic' }, { auth: 'bearer' }]);
+  });
+});
