@@ -83,7 +83,7 @@ function section(path: CommPath): string {
 
 const always = <T>(value: T) => (): T => value;
 
-/** Bytes each way, as the detail texts say them. */
+/** `client:port → server:port`, as the detail texts name a connection. */
 const flowLine = (flow: FlowJson) => `${flow.src}:${flow.sport} → ${flow.dst}:${flow.dport}`;
 
 const READ_ONLY_PORT_FIX = 'kubelet: readOnlyPort: 0 in the KubeletConfiguration (--read-only-port=0; kubeadm sets it); clients use the authenticated HTTPS port 10250';

@@ -12,8 +12,8 @@ import https from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STEP_TIMEOUT_MS, alive, sleep, stop, waitForOutput } from './processes.js';
 
-const STEP_TIMEOUT_MS = 10_000;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 export interface Pki {
@@ -72,28 +72,6 @@ async function freePort(net: Netns): Promise<number> {
   return port;
 }
 
-/** Waits for `text` on a child's stdout or stderr; rejects when it exits first or after the step timeout. */
-function waitForOutput(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no "${text}" within ${STEP_TIMEOUT_MS} ms: ${seen}`)), STEP_TIMEOUT_MS);
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code}) before "${text}": ${seen}`));
-    });
-  });
-}
-
-/** Runs a command to its end (bounded); the exit status does not matter: rejections are scenarios too. */
 function runToEnd(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'ignore'], env: env ?? process.env });
@@ -106,17 +84,6 @@ function runToEnd(cmd: string, args: string[], input?: string, env?: NodeJS.Proc
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 // ---- network namespace ----
 
 export interface Netns {
@@ -126,15 +93,6 @@ export interface Netns {
   /** A command line that runs `cmd` in the client namespace. */
   inClient(cmd: string, args: string[]): [string, string[]];
   destroy(): void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -8,12 +8,12 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GoBinaries } from '../stacks.js';
+import { STEP_TIMEOUT_MS, sleep, stop, waitForOutput } from '../processes.js';
 import type { ClusterPki, KeyPair } from './pki.js';
 import type { Host, Topology } from './topology.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ACTOR = path.join(HERE, 'actor.mjs');
-const STEP_TIMEOUT_MS = 10_000;
 const SERVER_LIFE_MS = 30_000;
 
 export interface Ctx {
@@ -25,37 +25,6 @@ export interface Ctx {
 
 export interface Running {
   close(): Promise<void>;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function waitForOutput(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no "${text}" within ${STEP_TIMEOUT_MS} ms: ${seen}`)), STEP_TIMEOUT_MS);
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${child.spawnargs.join(' ')} exited (${code}) before "${text}": ${seen}`));
-    });
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Starts a long-running program in `host`'s namespace and waits for its `ready` text. */

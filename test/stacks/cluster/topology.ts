@@ -8,6 +8,7 @@
  * what a NIC would send (MTU-sized, checksums filled in).
  */
 import { execFileSync } from 'node:child_process';
+import { alive } from '../processes.js';
 
 export const ADDR = {
   apiserver: '198.18.1.10',
@@ -44,15 +45,6 @@ export interface Topology {
 }
 
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: 'pipe', timeout: 30_000 }).toString();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function createTopology(): Topology {
   const ns = (host: string) => `${PREFIX}${process.pid}-${host}`;
