@@ -5,7 +5,7 @@
  */
 import type { KwireDocument } from '../model/document.js';
 import { POSTURES, POSTURE_TITLES } from '../findings/index.js';
-import { endpoint, groupFindings, isoTime, pathMatrix, severityCounts, severityList } from './tally.js';
+import { endpoint, fixesOf, groupFindings, isoTime, pathMatrix, severityCounts, severityList } from './tally.js';
 
 /** Flows listed under each rule; the rest are counted. */
 const FLOWS_PER_RULE = 20;
@@ -45,9 +45,9 @@ export function renderMarkdown(doc: KwireDocument): string {
       out.push(`- flow ${finding.flowId} \`${where}\` ${finding.path}: ${finding.evidence.facts.map(code).join('; ')}${basis} (packets ${finding.evidence.packets.join(', ')})`);
     }
     if (group.length > FLOWS_PER_RULE) out.push(`- … and ${group.length - FLOWS_PER_RULE} more`);
-    const fixes = [...new Set(group.map((finding) => finding.remediation))];
+    const fixes = fixesOf(group);
     const references = [...new Set(group.flatMap((finding) => finding.references))];
-    out.push('', ...fixes.map((fix) => `**Fix:** ${fix}`), '', ...references.map((reference) => `- ${reference}`), '');
+    out.push('', ...fixes.map((fix) => `**Fix${fixes.length > 1 ? ` (${fix.paths.join(', ')})` : ''}:** ${fix.remediation}`), '', ...references.map((reference) => `- ${reference}`), '');
   }
   return out.join('\n');
 }

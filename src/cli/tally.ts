@@ -43,6 +43,13 @@ export function groupFindings(findings: Finding[]): Finding[][] {
   return [...groups.values()].sort((a, b) => SEVERITIES.indexOf(b[0].severity) - SEVERITIES.indexOf(a[0].severity) || a[0].rule.localeCompare(b[0].rule));
 }
 
+/** The distinct fixes of a group of findings, each with the paths it is for (a rule's fix may depend on the path). */
+export function fixesOf(group: Finding[]): { remediation: string; paths: string[] }[] {
+  const paths = new Map<string, Set<string>>();
+  for (const finding of group) paths.set(finding.remediation, (paths.get(finding.remediation) ?? new Set()).add(finding.path));
+  return [...paths].map(([remediation, forPaths]) => ({ remediation, paths: [...forPaths] }));
+}
+
 export function findingsByFlow(findings: Finding[]): Map<number, Finding[]> {
   const byFlow = new Map<number, Finding[]>();
   for (const finding of findings) byFlow.set(finding.flowId, [...(byFlow.get(finding.flowId) ?? []), finding]);

@@ -7,7 +7,7 @@
 import type { KwireDocument, FlowJson, ReassemblyCounts } from '../model/document.js';
 import type { Finding } from '../model/finding.js';
 import { POSTURES, POSTURE_TITLES } from '../findings/index.js';
-import { endpoint, isoTime, findingsByFlow, groupFindings, pathMatrix, severityCounts, severityList } from './tally.js';
+import { endpoint, isoTime, findingsByFlow, fixesOf, groupFindings, pathMatrix, severityCounts, severityList } from './tally.js';
 
 const count = new Intl.NumberFormat('en-US');
 
@@ -106,7 +106,8 @@ function findingLines(findings: Finding[], flows: FlowJson[]): string[] {
       lines.push(`  flow ${finding.flowId}  ${where}  ${finding.evidence.facts.join('; ')}${basis}  (packets ${finding.evidence.packets.join(', ')})`);
     }
     if (group.length > EXAMPLES_PER_RULE) lines.push(`  … and ${count.format(group.length - EXAMPLES_PER_RULE)} more`);
-    lines.push(`  fix: ${first.remediation}`);
+    const fixes = fixesOf(group);
+    for (const fix of fixes) lines.push(`  fix${fixes.length > 1 ? ` (${fix.paths.join(', ')})` : ''}: ${fix.remediation}`);
   }
   return lines;
 }

@@ -269,11 +269,12 @@ export const RULES: readonly Rule[] = [
     match(flow) {
       const alert = flow.tls?.alert;
       if (!alert || alert.level !== 'fatal' || !controlPlane(flow)) return null;
+      const what = alert.inClear ? `a fatal alert (${alert.description})` : 'an encrypted alert (inferred from the sizes of the TLS 1.3 records)';
       return {
-        detail: `The ${alert.from} ended the handshake with a fatal alert (${alert.description}): verification is on, and something is misconfigured or someone is in the middle.`,
+        detail: `The ${alert.from} ended the handshake with ${what}: verification is on, and something is misconfigured or someone is in the middle.`,
         basis: alert.inClear ? 'observed' : 'inferred',
         packets: packetList(alert.packet),
-        facts: [`${alert.from} alert ${alert.description}${alert.inClear ? '' : ' (encrypted; inferred from the records)'}`],
+        facts: [alert.inClear ? `${alert.from} alert ${alert.description}` : `encrypted alert from the ${alert.from}`],
       };
     },
   },
