@@ -88,9 +88,11 @@ export async function readCapture(
   signal?: AbortSignal,
 ): Promise<CaptureSummary> {
   const chunks: AsyncIterator<Buffer> = input[Symbol.asyncIterator]();
-  // One promise for the whole read, raced against each chunk: no listener per chunk.
-  const stop = signal && new Promise<null>((resolve) => (signal.aborted ? resolve(null) : signal.addEventListener('abort', () => resolve(null), { once: true })));
-  const next = () => nextChunk(chunks, name, stop);
+  // Stopping destroys the source, which settles a read that waits on a pipe. (Racing each read
+  // against one long-lived promise instead would keep every chunk alive until the race's end.)
+  const stopReading = () => input.destroy();
+  signal?.addEventListener('abort', stopReading, { once: true });
+  const next = () => nextChunk(chunks, name, signal);
   try {
     const first = await next();
     if (first && first.length >= 2 && first.readUInt16BE(0) === GZIP_MAGIC) {
@@ -100,16 +102,20 @@ export async function readCapture(
     for (let chunk = first; chunk && feeder.push(chunk); chunk = await next()) onChunk?.();
     return feeder.finish(undefined, signal?.aborted);
   } finally {
+    signal?.removeEventListener('abort', stopReading);
     // Stops (and closes) the source when the reader stopped early.
     await chunks.return?.();
   }
 }
 
-async function nextChunk(chunks: AsyncIterator<Buffer>, name: string, stop: Promise<null> | undefined): Promise<Buffer | null> {
+/** The next chunk, or null at the end of the source or once `signal` has stopped the reading. */
+async function nextChunk(chunks: AsyncIterator<Buffer>, name: string, signal: AbortSignal | undefined): Promise<Buffer | null> {
+  if (signal?.aborted) return null;
   try {
-    const next = stop ? await Promise.race([chunks.next(), stop]) : await chunks.next();
-    return next === null || next.done ? null : next.value;
+    const next = await chunks.next();
+    return next.done || signal?.aborted ? null : next.value;
   } catch (error) {
+    if (signal?.aborted) return null;
     throw inputErrorFor(name, error);
   }
 }
