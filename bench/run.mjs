@@ -45,6 +45,10 @@ const TOOLS = [
     command: (path) => [process.execPath, [join(ROOT, 'bin', 'kwire'), 'read', path, '--no-db', '-q', '--json']],
   },
   {
+    name: 'kwire+db', what: 'read: findings, the summary, and every flow stored in SQLite (--db, what users run)',
+    command: (path, scratch) => [process.execPath, [join(ROOT, 'bin', 'kwire'), 'read', path, '-q', '--db', join(scratch, 'kwire.db')]],
+  },
+  {
     name: 'tcpdump', what: 'decodes and prints every packet (-n, no reassembly)',
     command: (path) => ['tcpdump', ['-n', '-r', path]],
   },
