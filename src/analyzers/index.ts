@@ -8,26 +8,37 @@ import type { Direction, EndReason, FlowRecord, StreamFactory, StreamHandler } f
 import type { CertificateInfo, FlowAnalysis } from '../model/protocol.js';
 import { chainVerdict, parseCertificate, TrustAnchors } from '../pki/index.js';
 import { detectProtocol, DETECTION_BYTES, type Detection } from './detect.js';
-import { H2cAnalyzer } from './h2c/index.js';
 import { Http1Analyzer, newHttpInfo } from './http1/index.js';
+import { Http2Analyzer } from './http2/index.js';
 import { SshAnalyzer, newSshInfo } from './ssh/index.js';
-import { TlsAnalyzer, newTlsInfo } from './tls/index.js';
+import { TlsAnalyzer, newTlsInfo, type KeyLog } from './tls/index.js';
+
+/** The key store and its loaders, for the pipeline that wires `--keylog` and Decryption Secrets Blocks. */
+export { KeyLog, KeyLogFile, loadKeyLogFile, TLS_KEY_LOG_SECRETS } from './tls/index.js';
 
 export interface AnalyzerOptions {
   /** Trust anchors for server certificate verdicts (`--ca`, the cluster file's `ca`). */
   anchors?: TrustAnchors;
+  /**
+   * TLS secrets (`--keylog`, a pcapng Decryption Secrets Block): the store is consulted as flows
+   * need it, so secrets added while reading still serve. Decryption is tried when it holds any
+   * secret or was told to expect some (KeyLog.expectSecrets).
+   */
+  keyLog?: KeyLog;
 }
 
 export class AnalyzerFactory implements StreamFactory {
   private readonly anchors: TrustAnchors;
+  private readonly keyLog: KeyLog | undefined;
   private readonly live = new Map<FlowRecord, FlowAnalyzer>();
 
   constructor(options: AnalyzerOptions = {}) {
     this.anchors = options.anchors ?? TrustAnchors.empty();
+    this.keyLog = options.keyLog;
   }
 
   open(flow: FlowRecord): StreamHandler {
-    const analyzer = new FlowAnalyzer(flow, this.anchors);
+    const analyzer = new FlowAnalyzer(flow, this.anchors, this.keyLog);
     this.live.set(flow, analyzer);
     return analyzer;
   }
@@ -68,10 +79,13 @@ export class FlowAnalyzer implements StreamHandler {
   private readonly unrecognised: [boolean, boolean] = [false, false];
   /** Bytes of an unrecognised direction that were not kept: the protocol's analyzer gets them as a gap. */
   private readonly dropped: [number, number] = [0, 0];
+  /** Decrypted application data without ALPN is told by its bytes, as a clear connection's: by an analyzer of its own. */
+  private decryptedFlow: FlowAnalyzer | null = null;
 
   constructor(
     private readonly flow: FlowRecord,
     private readonly anchors: TrustAnchors,
+    private readonly keyLog?: KeyLog,
   ) {}
 
   onData(dir: Direction, chunk: Buffer, ts: number, packet: number): void {
@@ -125,6 +139,7 @@ export class FlowAnalyzer implements StreamHandler {
   onEnd(reason: EndReason): void {
     if (!this.decided) this.decide(this.analysis.protocol);
     this.protocolHandler?.onEnd(reason);
+    if (this.decryptedFlow) this.analysis.http = this.decryptedFlow.analysis.http;
     if (this.tls) this.completeTls(this.tls);
   }
 
@@ -136,7 +151,10 @@ export class FlowAnalyzer implements StreamHandler {
     switch (protocol) {
       case 'tls':
         analysis.tls = newTlsInfo();
-        this.tls = new TlsAnalyzer(analysis.tls);
+        this.tls = new TlsAnalyzer(analysis.tls, {
+          keyLog: this.keyLog?.active ? this.keyLog : undefined,
+          openPlaintext: () => this.openPlaintext(),
+        });
         this.protocolHandler = this.tls;
         break;
       case 'http':
@@ -145,7 +163,7 @@ export class FlowAnalyzer implements StreamHandler {
         break;
       case 'h2c':
         analysis.http = newHttpInfo();
-        this.protocolHandler = new H2cAnalyzer(analysis.http);
+        this.protocolHandler = new Http2Analyzer(analysis.http);
         break;
       case 'ssh':
         analysis.ssh = newSshInfo();
@@ -160,6 +178,15 @@ export class FlowAnalyzer implements StreamHandler {
     if (!handler) return;
     for (const dir of [0, 1] as const) if (this.dropped[dir] > 0) handler.onGap(dir, this.dropped[dir]);
     for (const { dir, bytes, ts, packet } of pending) handler.onData(dir, bytes, ts, packet);
+  }
+
+  /** The analyzer of decrypted application data: the one ALPN names, else the one its bytes tell. */
+  private openPlaintext(): StreamHandler {
+    const alpn = this.analysis.tls?.alpn ?? null;
+    if (alpn === 'h2') return new Http2Analyzer((this.analysis.http = newHttpInfo()));
+    if (alpn === 'http/1.1' || alpn === 'http/1.0') return new Http1Analyzer((this.analysis.http = newHttpInfo()));
+    this.decryptedFlow = new FlowAnalyzer(this.flow, this.anchors);
+    return this.decryptedFlow;
   }
 
   /** Certificates are parsed once the chains are whole, and judged at the time of the capture. */

@@ -9,11 +9,13 @@ import type { CommPath, FlowJson } from '../model/document.js';
 import type { EvidenceBasis, RuleId, Severity } from '../model/finding.js';
 import {
   PROXY_PATHS,
+  certificateBasis,
   cleartextHttp,
   controlPlane,
   credentialText,
   outOfValidity,
   packetList,
+  requestBasis,
   requestLine,
   requests,
   selfMadeChain,
@@ -187,7 +189,7 @@ export const RULES: readonly Rule[] = [
         detail:
           `The server's chain is ${tls.serverCertVerdict} (${tls.serverCertReason ?? leaf.subject}), yet the client finished the handshake and sent application data: it did not verify the server, so a man-in-the-middle could have stood here.` +
           (context.anchorsGiven ? '' : ' Judged without trust anchors (give --ca to judge every chain): no CA issued this certificate.'),
-        basis: 'observed',
+        basis: certificateBasis(tls),
         packets: packetList(context.firstPacket, stepPackets(flow, 'server', 'Certificate')),
         certificates: tls.serverChain.map((certificate) => certificate.sha256),
         facts: [`server certificate ${leaf.subject}, issuer ${leaf.issuer}`, `verdict ${tls.serverCertVerdict}`],
@@ -254,7 +256,7 @@ export const RULES: readonly Rule[] = [
       else if (tls.clientCertPresented === false) facts.push('no client certificate');
       return {
         detail: `${flowLine(flow)} is ${flow.path} over TLS, but the apiserver proxy skips certificate verification (InsecureSkipVerify) and sends no client certificate: encrypted, yet a man-in-the-middle could read and change it.`,
-        basis: 'observed',
+        basis: certificateBasis(tls),
         packets: packetList(context.firstPacket, stepPackets(flow, 'server', 'Certificate')),
         certificates: tls.serverChain.map((certificate) => certificate.sha256),
         facts,
@@ -269,12 +271,14 @@ export const RULES: readonly Rule[] = [
     match(flow) {
       const alert = flow.tls?.alert;
       if (!alert || alert.level !== 'fatal' || !controlPlane(flow)) return null;
-      const what = alert.inClear ? `a fatal alert (${alert.description})` : 'an encrypted alert (inferred from the sizes of the TLS 1.3 records)';
+      // A decrypted alert is read, not inferred: its description is the real one.
+      const read = alert.inClear || alert.decrypted === true;
+      const what = read ? `a fatal alert (${alert.description})` : 'an encrypted alert (inferred from the sizes of the TLS 1.3 records)';
       return {
         detail: `The ${alert.from} ended the handshake with ${what}: verification is on, and something is misconfigured or someone is in the middle.`,
-        basis: alert.inClear ? 'observed' : 'inferred',
+        basis: alert.inClear ? 'observed' : alert.decrypted ? 'decrypted' : 'inferred',
         packets: packetList(alert.packet),
-        facts: [alert.inClear ? `${alert.from} alert ${alert.description}` : `encrypted alert from the ${alert.from}`],
+        facts: [read ? `${alert.from} alert ${alert.description}` : `encrypted alert from the ${alert.from}`],
       };
     },
   },
@@ -316,7 +320,7 @@ export const RULES: readonly Rule[] = [
       if (stale.length === 0) return null;
       return {
         detail: `A certificate in this completed handshake was not valid at the capture time (${new Date(flow.firstTs * 1000).toISOString()}), and the connection went on.`,
-        basis: 'observed',
+        basis: certificateBasis(tls),
         packets: packetList(context.firstPacket, [...new Set(stale.map((bad) => bad.side))].flatMap((side) => stepPackets(flow, side, 'Certificate'))),
         certificates: stale.map((bad) => bad.certificate.sha256),
         facts: stale.map((bad) => `${bad.side} certificate ${bad.certificate.subject} ${bad.why}`),
@@ -361,7 +365,7 @@ export const RULES: readonly Rule[] = [
       if (accepted.length === 0) return null;
       return {
         detail: `The ${kubelet ? 'kubelet' : 'apiserver'} answered ${accepted.length} request${accepted.length === 1 ? '' : 's'} that carried no credentials with success: anonymous access is on and authorizes ${kubelet ? 'kubelet API calls' : 'API reads'}.`,
-        basis: flow.tls ? 'decrypted' : 'observed',
+        basis: requestBasis(flow),
         packets: packetList(context.firstPacket, accepted.slice(0, 3).map((request) => [request.packet, request.responsePacket ?? 0]).flat()),
         facts: accepted.slice(0, 3).map(requestLine),
       };

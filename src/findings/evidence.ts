@@ -3,7 +3,8 @@
  * messages and requests, certificate fingerprints, credentials by kind and hash prefix only.
  */
 import type { CommPath, FlowJson } from '../model/document.js';
-import type { CertificateInfo, CredentialInfo, HandshakeStep, HttpRequestInfo, Side } from '../model/protocol.js';
+import type { CertificateInfo, CredentialInfo, HandshakeStep, HttpRequestInfo, Side, TlsInfo } from '../model/protocol.js';
+import type { EvidenceBasis } from '../model/finding.js';
 
 export interface RuleContext {
   /** Trust anchors were given (--ca, the cluster file's ca): without them only a self-made chain is judged. */
@@ -11,6 +12,17 @@ export interface RuleContext {
   /** Packet number of the flow's first packet (FlowRecord.firstPacket). */
   firstPacket: number;
 }
+
+/**
+ * How the certificates of a handshake are known: TLS 1.3 sends them encrypted, so they were
+ * decrypted (a key log); in TLS 1.2 and below they are in clear.
+ */
+export function certificateBasis(tls: TlsInfo): EvidenceBasis {
+  return tls.version === '1.3' && tls.decrypted?.handshake ? 'decrypted' : 'observed';
+}
+
+/** Requests seen inside TLS were decrypted; in HTTP or h2c they were observed. */
+export const requestBasis = (flow: FlowJson): EvidenceBasis => (flow.tls ? 'decrypted' : 'observed');
 
 /** Paths on which the control plane's own traffic runs: every path but `other`. */
 export const controlPlane = (flow: FlowJson): boolean => flow.path !== 'other';

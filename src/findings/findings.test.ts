@@ -147,6 +147,13 @@ describe('server verification (KW003, KW006, KW009)', () => {
     expect(rules(flow('apiserver->kubelet', { tls: tls({ serverChain: [], serverCertVerdict: 'unknown', resumed: true, clientCertPresented: null, clientAuthEvidence: 'unknown' }) }))).toEqual([]);
   });
 
+  it('says decrypted when the chain came from a decrypted TLS 1.3 handshake, observed in TLS 1.2', () => {
+    const chain = { serverChain: kubeletSelfSigned, serverCertVerdict: 'self-signed' as const };
+    const decrypted = tls({ ...chain, version: '1.3', decrypted: { handshake: true, applicationData: true, failure: null } });
+    expect(findingsFor(flow('apiserver->kubelet', { tls: decrypted }), withAnchors)[0].evidence.basis).toBe('decrypted');
+    expect(findingsFor(flow('apiserver->kubelet', { tls: tls(chain) }), withAnchors)[0].evidence.basis).toBe('observed');
+  });
+
   it('KW003 without trust anchors judges only chains no CA issued', () => {
     const untrusted = flow('node->apiserver', { tls: tls({ serverChain: clusterIssued, serverCertVerdict: 'untrusted' }) });
     expect(rules(untrusted, withAnchors)).toEqual(['KW003:high']);

@@ -59,8 +59,20 @@ export interface TlsAlert {
   description: string;
   /** True when the alert was seen in clear (TLS 1.2 and below, or before encryption). */
   inClear: boolean;
+  /** True when the alert was read from a decrypted record (a key log): its description is real, not inferred. */
+  decrypted?: boolean;
   /** Packet number of the alert record (for an inferred TLS 1.3 alert, of the encrypted record taken for it). */
   packet: number;
+}
+
+/** What a key log let kwire decrypt of a TLS connection (present when a key store was given). */
+export interface TlsDecryptionInfo {
+  /** Handshake records were decrypted (TLS 1.3: the server's flight; TLS 1.2: a Finished). */
+  handshake: boolean;
+  /** Application data records were decrypted and handed to the HTTP analyzers. */
+  applicationData: boolean;
+  /** Why decryption did not happen or stopped (no secrets, a suite not decrypted, a record that failed authentication), else null. */
+  failure: string | null;
 }
 
 export interface TlsInfo {
@@ -95,6 +107,8 @@ export interface TlsInfo {
   handshake: HandshakeStep[];
   /** Why the analyzer stopped early (`gap`, `record too large`, `not TLS` …), else null. */
   stopped: string | null;
+  /** Decryption with a key log: absent when no key log was given. */
+  decrypted?: TlsDecryptionInfo;
 }
 
 /** A credential reduced to what may be shown: never the token itself. */
@@ -151,12 +165,12 @@ export interface HttpRequestInfo {
 }
 
 export interface HttpInfo {
-  /** `1.0`, `1.1`, or `2` (h2c). */
+  /** `1.0`, `1.1`, or `2` (h2c, or HTTP/2 decrypted from TLS). */
   version: string | null;
   requests: HttpRequestInfo[];
   /** Requests beyond the bounded list, counted. */
   moreRequests: number;
-  /** h2c: the client's preface was seen, and the SETTINGS of both sides. */
+  /** HTTP/2: the client's preface was seen, and the SETTINGS of both sides. */
   h2: {
     preface: boolean;
     clientSettings: Record<string, number> | null;

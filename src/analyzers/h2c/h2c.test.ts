@@ -72,7 +72,7 @@ describe('H2cAnalyzer', () => {
     expect(run([[1, frame(4, 0, 0, Buffer.alloc(5))]]).stopped).toBe('bad SETTINGS frame');
     const info = newHttpInfo();
     const h2 = new H2cAnalyzer(info);
-    h2.onData(1, frame(1, 4, 1, Buffer.alloc(4)), 1, 1);
+    h2.onData(1, frame(1, 4, 1, Buffer.from('88', 'hex')), 1, 1);
     h2.onGap(1, 10);
     h2.onData(1, frame(1, 4, 3, Buffer.alloc(4)), 2, 2);
     expect(info.h2?.frames).toEqual({ HEADERS: 1 });

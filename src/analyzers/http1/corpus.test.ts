@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../../lib.js';
 import { corpusFacts, corpusPath } from '../../../test/helpers/corpus.js';
 import type { Direction, FlowRecord, StreamFactory, StreamHandler } from '../../model/flow.js';
-import type { HttpInfo } from '../../model/protocol.js';
+import type { HttpInfo, HttpRequestInfo } from '../../model/protocol.js';
 import { H2cAnalyzer, H2_PREFACE } from '../h2c/h2c.js';
 import { Http1Analyzer, newHttpInfo } from './http1.js';
 
@@ -39,6 +39,7 @@ interface Facts {
   http_response_codes?: Record<string, number>;
   http2_preface?: boolean;
   http2_frame_types?: Record<string, number>;
+  http2_authority_path_sample?: string[];
 }
 
 const FRAME_NUMBERS: Record<string, string> = {
@@ -48,7 +49,9 @@ const FRAME_NUMBERS: Record<string, string> = {
 async function observe(file: string): Promise<Facts> {
   const factory = new TestFactory();
   await analyze(corpusPath(file), { streams: factory });
-  const requests = factory.flows.flatMap(({ info }) => info.requests).sort((a, b) => a.ts - b.ts);
+  // tshark's `http` facts are HTTP/1.x; HTTP/2 requests show as their :authority and :path.
+  const split = factory.flows.map(({ info }) => splitByVersion(info));
+  const requests = split.flatMap(([http1]) => http1).sort((a, b) => a.ts - b.ts);
   const facts: Facts = {};
   const count = requests.length + factory.flows.reduce((n, { info }) => n + info.moreRequests, 0);
   if (count) {
@@ -68,14 +71,28 @@ async function observe(file: string): Promise<Facts> {
         facts.http2_frame_types[key] = (facts.http2_frame_types[key] ?? 0) + n;
       }
     }
+    const h2Requests = split.flatMap(([, http2]) => http2);
+    const sample = new Set(h2Requests.flatMap((r) => [`:authority=${r.host}`, `:path=${r.target}`]));
+    if (sample.size) facts.http2_authority_path_sample = [...sample].sort();
   }
   return facts;
 }
 
+/**
+ * A flow's HTTP/1.x requests and its HTTP/2 ones: a connection upgraded to h2c has HTTP/1 requests
+ * up to the one answered 101, HTTP/2 ones after it; one that began with the preface only HTTP/2.
+ */
+function splitByVersion(info: HttpInfo): [HttpRequestInfo[], HttpRequestInfo[]] {
+  if (info.version !== '2') return [info.requests, []];
+  const upgraded = info.requests.findLastIndex((r) => r.upgrade === 'h2c' && r.status === 101);
+  return [info.requests.slice(0, upgraded + 1), info.requests.slice(upgraded + 1)];
+}
+
 function expected(file: string): Facts {
   const all = corpusFacts()[file] as Facts;
-  const keys = ['http_requests', 'http_first_request', 'http_response_codes', 'http2_preface', 'http2_frame_types'] as const;
-  return Object.fromEntries(keys.filter((k) => all[k] !== undefined).map((k) => [k, all[k]]));
+  const keys = ['http_requests', 'http_first_request', 'http_response_codes', 'http2_preface', 'http2_frame_types', 'http2_authority_path_sample'] as const;
+  // An empty sample is no HTTP/2 request, as kwire leaves the fact out.
+  return Object.fromEntries(keys.filter((k) => all[k] !== undefined && !(Array.isArray(all[k]) && all[k].length === 0)).map((k) => [k, all[k]]));
 }
 
 /** Captures where kwire and tshark agree on every HTTP fact. */
@@ -112,13 +129,17 @@ const DIFFERENT: Array<{ file: string; facts: Facts; why: string }> = [
   },
   {
     file: 'arkime/http2-nghttp2.pcap',
-    facts: { http2_frame_types: { 0: 4, 1: 3, 2: 5, 4: 4, 5: 1, 7: 1, 8: 2, 9: 1 } },
-    why: "tshark labels only 8 packets HTTP/2 (one is an 'unreassembled fragment') and skips the frames of the rest — a SETTINGS ack, 2 WINDOW_UPDATE, a GOAWAY, a CONTINUATION; walking the frame headers of `follow,tcp,raw` by hand gives kwire's counts",
+    facts: { http2_frame_types: { 0: 4, 1: 3, 2: 5, 4: 4, 5: 1, 7: 1, 8: 2, 9: 1 }, http2_authority_path_sample: [':authority=nghttp2.org', ':path=/'] },
+    why: "tshark labels only 8 packets HTTP/2 (one is an 'unreassembled fragment') and skips the frames of the rest — a SETTINGS ack, 2 WINDOW_UPDATE, a GOAWAY, a CONTINUATION; walking the frame headers of `follow,tcp,raw` by hand gives kwire's counts. tshark decodes no header of the client's HEADERS (frame 4: `GET /`) and lists the PUSH_PROMISE's :path, a pushed request kwire does not count as sent",
   },
   {
     file: 'ndpi/http2.pcapng',
-    facts: { http2_preface: true, http2_frame_types: { 0: 2, 1: 2, 4: 4, 7: 1, 8: 3 } },
-    why: 'prior-knowledge h2c on port 29518, which tshark decodes only with -d (MANIFEST.md lists those counts); kwire goes by the preface',
+    facts: {
+      http2_preface: true,
+      http2_frame_types: { 0: 2, 1: 2, 4: 4, 7: 1, 8: 3 },
+      http2_authority_path_sample: [':authority=127.0.0.1:29518', ':path=/namf-comm/v1/subscriptions'],
+    },
+    why: 'prior-knowledge h2c on port 29518, which tshark decodes only with -d (MANIFEST.md lists those counts and the request); kwire goes by the preface',
   },
 ];
 

@@ -4,13 +4,13 @@
  * and skipped, never buffered. Responses pair with requests in order (pipelining, keep-alive).
  *
  * After an Upgrade request the client side waits, holding at most MAX_SWITCH_HOLD bytes, until the
- * response decides: 101 ends HTTP (for `h2c` the connection is handed to an H2cAnalyzer: the
+ * response decides: 101 ends HTTP (for `h2c` the connection is handed to an Http2Analyzer: the
  * server's bytes after the 101 and the client's held bytes are its first input), anything else
  * resumes parsing where the client left off. CONNECT is treated the same way.
  */
 import type { Direction, EndReason, StreamHandler } from '../../model/flow.js';
 import type { CredentialInfo, HttpInfo, HttpRequestInfo } from '../../model/protocol.js';
-import { H2cAnalyzer } from '../h2c/h2c.js';
+import { Http2Analyzer } from '../http2/http2.js';
 import { authorizationCredential, redact, scanCredentials, type AuthKind } from './credentials.js';
 import { k8sShape } from './k8s-urls.js';
 
@@ -62,7 +62,8 @@ interface Outstanding {
   upgrade: string | null;
 }
 
-type Headers = Array<[name: string, value: string]>;
+/** Header fields in order, names in lower case. */
+export type Headers = Array<[name: string, value: string]>;
 
 function headerValues(headers: Headers, name: string): string[] {
   const out: string[] = [];
@@ -336,11 +337,55 @@ class Side {
   }
 }
 
+/**
+ * A request as HttpInfo keeps it, from its method, target and header fields (HTTP/2 passes its
+ * pseudo-headers as their HTTP/1 equivalents): credentials reduced, the target and X-Forwarded-Uri
+ * redacted, the Kubernetes URL shape named.
+ */
+export function requestRecord(method: string, rawTarget: string, headers: Headers, ts: number, packet: number): HttpRequestInfo {
+  const credentials: CredentialInfo[] = [];
+  let auth: AuthKind = 'none';
+  for (const [name, value] of headers) {
+    if (name === 'authorization') auth = authorizationCredential(name, value, credentials);
+    else if (name === 'proxy-authorization') authorizationCredential(name, value, credentials);
+    else if (name !== 'x-forwarded-uri' && scanCredentials(name, value, credentials) === 'bearer' && auth === 'none') auth = 'bearer';
+  }
+  const target = redact(':target', rawTarget, credentials);
+  const forwarded = header(headers, 'x-forwarded-uri');
+  const forwardedUri = forwarded === null ? null : redact('x-forwarded-uri', forwarded, credentials);
+  const host = header(headers, 'host');
+  const up = header(headers, 'upgrade');
+  return {
+    method,
+    target,
+    host: host === null ? null : redact('host', host, credentials),
+    status: null,
+    auth,
+    credentials,
+    upgrade: up === null ? null : upgradeName(up),
+    streamProtocol: streamProtocol(headers),
+    k8s: k8sShape(target, forwardedUri),
+    ts,
+    packet,
+    responsePacket: null,
+  };
+}
+
+/** Adds a request to the bounded list (counted beyond it); returns whether it was kept. */
+export function storeRequest(info: HttpInfo, rec: HttpRequestInfo): boolean {
+  if (info.requests.length < MAX_REQUESTS) {
+    info.requests.push(rec);
+    return true;
+  }
+  info.moreRequests++;
+  return false;
+}
+
 export class Http1Analyzer implements StreamHandler {
   private readonly sides: [Side, Side];
   private readonly outstanding: Outstanding[] = [];
   /** Set once an `Upgrade: h2c` was accepted: every later byte is HTTP/2. */
-  private h2: H2cAnalyzer | null = null;
+  private h2: Http2Analyzer | null = null;
 
   constructor(readonly info: HttpInfo) {
     this.sides = [new Side(this, 0), new Side(this, 1)];
@@ -378,35 +423,8 @@ export class Http1Analyzer implements StreamHandler {
     const { start, headers } = parseHead(text);
     const m = REQUEST_LINE.exec(start)!;
     this.info.version ??= `1.${m[3]}`;
-    const credentials: CredentialInfo[] = [];
-    let auth: AuthKind = 'none';
-    for (const [name, value] of headers) {
-      if (name === 'authorization') auth = authorizationCredential(name, value, credentials);
-      else if (name === 'proxy-authorization') authorizationCredential(name, value, credentials);
-      else if (name !== 'x-forwarded-uri' && scanCredentials(name, value, credentials) === 'bearer' && auth === 'none') auth = 'bearer';
-    }
-    const target = redact(':target', m[2], credentials);
-    const forwarded = header(headers, 'x-forwarded-uri');
-    const forwardedUri = forwarded === null ? null : redact('x-forwarded-uri', forwarded, credentials);
-    const host = header(headers, 'host');
-    const up = header(headers, 'upgrade');
-    const rec: HttpRequestInfo = {
-      method: m[1],
-      target,
-      host: host === null ? null : redact('host', host, credentials),
-      status: null,
-      auth,
-      credentials,
-      upgrade: up === null ? null : upgradeName(up),
-      streamProtocol: streamProtocol(headers),
-      k8s: k8sShape(target, forwardedUri),
-      ts,
-      packet,
-      responsePacket: null,
-    };
-    const stored = this.info.requests.length < MAX_REQUESTS;
-    if (stored) this.info.requests.push(rec);
-    else this.info.moreRequests++;
+    const rec = requestRecord(m[1], m[2], headers, ts, packet);
+    const stored = storeRequest(this.info, rec);
     if (this.outstanding.length >= MAX_OUTSTANDING) {
       // Deeper pipelining than clients use: pairing from here on would be a guess.
       this.sides[1].stop('over 1024 requests awaiting a response');
@@ -434,7 +452,7 @@ export class Http1Analyzer implements StreamHandler {
     if (status === 101 || (req?.connect && status < 300)) {
       if (req?.rec) req.rec.streamProtocol = streamProtocol(headers) ?? req.rec.streamProtocol;
       if (req?.upgrade === 'h2c' && status === 101) {
-        this.h2 = new H2cAnalyzer(this.info);
+        this.h2 = new Http2Analyzer(this.info);
         side.mode = 'upgraded';
         client.release('upgraded');
       } else {

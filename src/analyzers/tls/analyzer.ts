@@ -24,10 +24,13 @@
  * - A connection picked up after its handshake: each side sent an application_data record.
  */
 import type { Direction, EndReason, StreamHandler } from '../../model/flow.js';
-import type { HandshakeStep, Side, TlsAlert, TlsInfo } from '../../model/protocol.js';
+import type { Evidence, HandshakeStep, Side, TlsAlert, TlsInfo } from '../../model/protocol.js';
 import type { EncryptedRecord, Tls13ClientAuthInference } from './encrypted-records.js';
+import type { KeyLog } from './keylog.js';
+import type { OpenedRecord } from './record-crypto.js';
 import { formatDistinguishedName } from '../../pki/index.js';
-import { parseClientHello, parseServerHello, parseSslv2ClientHello, Reader, type ClientHelloInfo, type ServerHelloInfo } from './hello.js';
+import { newDecryptionInfo, TlsDecryption } from './decryption.js';
+import { parseClientHello, parseEncryptedExtensions, parseServerHello, parseSslv2ClientHello, Reader, type ClientHelloInfo, type ServerHelloInfo } from './hello.js';
 import { ja4 } from './ja4.js';
 import { alertName, cipherName, handshakeName, isTls13, tls13RecordSizes, versionName } from './names.js';
 import { inferTls13ClientAuth } from './tls13-inference.js';
@@ -40,7 +43,13 @@ const HS = {
   certificateRequest: 13,
   serverHelloDone: 14,
   clientKeyExchange: 16,
+  encryptedExtensions: 8,
+  finished: 20,
+  keyUpdate: 24,
 } as const;
+/** TLS 1.3 CertificateRequest extensions (RFC 8446 §4.2). */
+const EXT_SIGNATURE_ALGORITHMS = 13;
+const EXT_CERTIFICATE_AUTHORITIES = 47;
 
 /** RFC 5246 §6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes; RFC 8446 §5.2: 2^14 + 256 in TLS 1.3. */
 const MAX_RECORD = 16384 + 2048;
@@ -82,6 +91,14 @@ export function newTlsInfo(): TlsInfo {
   };
 }
 
+/** Decryption of a connection's records (analyzers/index.ts passes them when a key log was given). */
+export interface TlsAnalyzerOptions {
+  /** Secrets by client random; without it records stay opaque. */
+  keyLog?: KeyLog;
+  /** Where decrypted application data goes: called once, at the first decrypted application data record. */
+  openPlaintext?: () => StreamHandler | null;
+}
+
 /** The parts of a CertificateRequest that TlsInfo does not hold (the CA names go to `requestedCAs`). */
 export interface CertificateRequestInfo {
   certificateTypes: number[];
@@ -120,6 +137,11 @@ class DirectionState {
   applicationData = 0;
   /** Ladder steps and encrypted records from the record being read: they take the packet that completes it. */
   readonly awaitingRecordEnd: Array<{ packet: number }> = [];
+  /** The protected record being read is gathered whole for decryption (one buffer per direction, reused). */
+  collecting = false;
+  recordBody: Buffer | null = null;
+  recordFill = 0;
+  recordTs = 0;
 
   resetMessage(): void {
     this.messageHeaderLength = 0;
@@ -154,8 +176,19 @@ export class TlsAnalyzer implements StreamHandler {
   private clientAfterFinished13 = 0;
   private serverAfterClientFinished13 = 0;
   private serverAfterClientFirst13 = 0;
+  private decryption: TlsDecryption | null = null;
+  /** The HTTP analyzer of the decrypted application data, once some came. */
+  private plaintext: StreamHandler | null = null;
+  private plaintextOpened = false;
+  /** Application data records decrypted per direction. */
+  private readonly decryptedData: [number, number] = [0, 0];
+  /** Handling the content of a decrypted record: its messages are parsed although the direction is encrypted. */
+  private inDecrypted = false;
 
-  constructor(readonly info: TlsInfo) {}
+  constructor(
+    readonly info: TlsInfo,
+    private readonly options: TlsAnalyzerOptions = {},
+  ) {}
 
   onData(dir: Direction, chunk: Buffer, ts: number, packet: number): void {
     this.packet = packet;
@@ -173,21 +206,31 @@ export class TlsAnalyzer implements StreamHandler {
       } else {
         const take = Math.min(d.recordLeft, chunk.length - pos);
         if (!d.recordOpaque) this.recordBytes(dir, chunk, pos, take, ts);
+        else if (d.collecting) d.recordFill += chunk.copy(d.recordBody!, d.recordFill, pos, pos + take);
         pos += take;
         d.recordLeft -= take;
-        if (d.recordLeft === 0) this.endRecord(d);
+        if (d.recordLeft === 0) this.endRecord(dir, d);
       }
     }
   }
 
-  onGap(dir: Direction, _bytes: number): void {
+  onGap(dir: Direction, bytes: number): void {
     const d = this.dirs[dir];
     if (d.stopped) return;
     d.stopped = true;
     this.info.stopped ??= `gap in ${sideOf(dir)} stream`;
+    // Record boundaries are lost with the bytes: decryption of that side cannot go on either.
+    this.decryption?.stop(dir, null);
+    this.plaintext?.onGap(dir, bytes);
   }
 
-  onEnd(_reason: EndReason): void {
+  onEnd(reason: EndReason): void {
+    this.decryption?.end();
+    this.dirs[0].recordBody = this.dirs[1].recordBody = null;
+    if (this.options.keyLog && !this.info.decrypted && (this.dirs[0].applicationData > 0 || this.dirs[1].applicationData > 0)) {
+      this.info.decrypted = { ...newDecryptionInfo(), failure: 'no handshake seen: nothing to find the session by' };
+    }
+    this.plaintext?.onEnd(reason);
     // Decided at the end: the TLS 1.3 rule needs to know whether a Finished-sized record came.
     this.info.established = this.isEstablished();
     if (this.serverHello && isTls13(this.serverHello.version) && this.info.clientAuthEvidence === 'unknown') {
@@ -241,7 +284,7 @@ export class TlsAnalyzer implements StreamHandler {
     d.recordType = type;
     d.recordLeft = length;
     this.startRecord(dir, type, length, ts);
-    if (length === 0) this.endRecord(d);
+    if (length === 0) this.endRecord(dir, d);
     return pos;
   }
 
@@ -254,7 +297,13 @@ export class TlsAnalyzer implements StreamHandler {
       (type === CONTENT.handshake && d.encrypted) ||
       (type === CONTENT.alert && ((d.encrypted && !this.tls13) || length !== 2));
     if (d.recordOpaque) {
-      d.resetMessage();
+      d.collecting = d.encrypted && this.decryption !== null && this.decryption.wants(dir);
+      if (d.collecting) {
+        // Grown to the largest record seen, not the largest allowed: most connections' records are small.
+        if (d.recordBody === null || d.recordBody.length < length) d.recordBody = Buffer.allocUnsafe(Math.max(length, 1024));
+        d.recordFill = 0;
+        d.recordTs = ts;
+      } else d.resetMessage(); // decrypted messages may span records; opaque ones are not read at all
       this.opaqueRecord(dir, type, length, ts);
     } else if (type === CONTENT.changeCipherSpec) {
       this.step(dir, 'ChangeCipherSpec', length, ts);
@@ -262,9 +311,13 @@ export class TlsAnalyzer implements StreamHandler {
     }
   }
 
-  private endRecord(d: DirectionState): void {
+  private endRecord(dir: Direction, d: DirectionState): void {
     for (const entry of d.awaitingRecordEnd) entry.packet = this.packet;
     d.awaitingRecordEnd.length = 0;
+    if (d.collecting) {
+      d.collecting = false;
+      this.decryptRecord(dir, d.header, d.recordBody!.subarray(0, d.recordFill), d.recordTs);
+    }
     d.headerLength = 0;
     d.recordType = 0;
     d.alertByte = -1;
@@ -277,7 +330,7 @@ export class TlsAnalyzer implements StreamHandler {
       for (let i = pos; i < pos + length; i++) {
         if (d.alertByte < 0) d.alertByte = chunk[i];
         else {
-          this.clearAlert(dir, d.alertByte, chunk[i], ts);
+          this.alert(dir, d.alertByte, chunk[i], ts, true);
           d.alertByte = -1;
         }
       }
@@ -329,17 +382,20 @@ export class TlsAnalyzer implements StreamHandler {
 
   private isEstablished(): boolean {
     if (!this.tls13) return this.dirs[0].applicationData > 0 && this.dirs[1].applicationData > 0;
+    // Decrypted, the records say what they are: no need for the size rule.
+    if (this.info.decrypted?.handshake && this.info.decrypted.failure === null) return this.decryptedData[0] > 0 && this.decryptedData[1] > 0;
     if (this.clientFinished13) return this.clientAfterFinished13 > 0 && this.serverAfterClientFinished13 > 0;
     return this.clientDataAfterFirst13 > 0 && this.serverAfterClientFirst13 > 0;
   }
 
-  private clearAlert(dir: Direction, level: number, description: number, ts: number): void {
+  private alert(dir: Direction, level: number, description: number, ts: number, inClear: boolean): void {
     this.step(dir, 'Alert', 2, ts);
     this.setAlert({
       from: sideOf(dir),
       level: level === 1 ? 'warning' : level === 2 ? 'fatal' : 'unknown',
       description: alertName(description),
-      inClear: true,
+      inClear,
+      ...(this.inDecrypted ? { decrypted: true } : {}),
       // The description is the last byte of its 2-byte record.
       packet: this.packet,
     });
@@ -373,9 +429,65 @@ export class TlsAnalyzer implements StreamHandler {
     this.completesWithRecord(this.dirs[dir], step);
   }
 
-  /** Until the record being read ends, `entry` has the packet at hand; then the one that ended it (an SSLv2 hello has no record left). */
+  /**
+   * Until the record being read ends, `entry` has the packet at hand; then the one that ended it (an
+   * SSLv2 hello has no record left). Decrypted content is read once its record is whole: its packet is known.
+   */
   private completesWithRecord(d: DirectionState, entry: { packet: number }): void {
-    if (d.recordLeft > 0) d.awaitingRecordEnd.push(entry);
+    if (d.recordLeft > 0 && !this.inDecrypted) d.awaitingRecordEnd.push(entry);
+  }
+
+  // Decryption.
+
+  private startDecryption(serverRandom: Buffer, cipher: number): void {
+    const keyLog = this.options.keyLog;
+    if (!keyLog || this.decryption) return;
+    this.info.decrypted = newDecryptionInfo();
+    this.decryption = new TlsDecryption(keyLog, this.info.decrypted, this.clientRandom, serverRandom, cipher, this.tls13, (dir, record, ts, packet) =>
+      this.decrypted(dir, record, ts, packet),
+    );
+  }
+
+  private decryptRecord(dir: Direction, header: Buffer, body: Buffer, ts: number): void {
+    const decryption = this.decryption!;
+    decryption.record(dir, header, body, ts, this.packet);
+    // A record that failed authentication ends what the HTTP analyzer gets from that side.
+    if (!decryption.wants(dir)) this.plaintext?.onGap(dir, body.length);
+  }
+
+  /** The content of a decrypted record, read as its real content type says. */
+  private decrypted(dir: Direction, record: OpenedRecord, ts: number, packet: number): void {
+    const saved = this.packet;
+    this.packet = packet;
+    this.inDecrypted = true;
+    const content = record.content;
+    switch (record.type) {
+      case CONTENT.handshake:
+        this.handshakeBytes(dir, content, 0, content.length, ts);
+        break;
+      case CONTENT.alert:
+        for (let i = 0; i + 1 < content.length; i += 2) this.alert(dir, content[i], content[i + 1], ts, false);
+        break;
+      case CONTENT.applicationData:
+        this.applicationData(dir, content, ts, packet);
+        break;
+      case CONTENT.changeCipherSpec:
+        // An encrypted ChangeCipherSpec ends a TLS 1.2 renegotiation: its new keys are not derived here.
+        this.decryption!.stop(dir, `${sideOf(dir)} renegotiated: records after the new ChangeCipherSpec are not decrypted`);
+        break;
+    }
+    this.inDecrypted = false;
+    this.packet = saved;
+  }
+
+  private applicationData(dir: Direction, content: Buffer, ts: number, packet: number): void {
+    this.info.decrypted!.applicationData = true;
+    this.decryptedData[dir]++;
+    if (!this.plaintextOpened) {
+      this.plaintextOpened = true;
+      this.plaintext = this.options.openPlaintext?.() ?? null;
+    }
+    if (content.length > 0) this.plaintext?.onData(dir, content, ts, packet);
   }
 
   // Handshake messages.
@@ -383,7 +495,7 @@ export class TlsAnalyzer implements StreamHandler {
   private handshakeBytes(dir: Direction, chunk: Buffer, pos: number, length: number, ts: number): void {
     const d = this.dirs[dir];
     const end = pos + length;
-    while (pos < end && !d.stopped && !d.encrypted) {
+    while (pos < end && !d.stopped && (!d.encrypted || this.inDecrypted)) {
       if (d.messageHeaderLength < 4) {
         if (d.messageHeaderLength === 0) d.messageTs = ts;
         const take = Math.min(4 - d.messageHeaderLength, end - pos);
@@ -415,11 +527,12 @@ export class TlsAnalyzer implements StreamHandler {
   }
 
   private message(dir: Direction, type: number, body: Buffer, ts: number): void {
+    if (this.inDecrypted) return this.decryptedMessage(dir, type, body, ts);
     if (type === HS.serverHello && dir === 1) return this.onServerHello(body, ts);
     this.step(dir, handshakeName(type), body.length, ts);
     if (dir === 0) {
       if (type === HS.clientHello) this.onClientHello(parseClientHello(body));
-      else if (type === HS.certificate) this.onClientCertificate(body);
+      else if (type === HS.certificate) this.onClientCertificate(body, 'observed');
       else if (type === HS.clientKeyExchange && this.info.clientCertRequested && this.info.clientCertPresented === null) {
         // Asked for a certificate, the client went on without one (SSLv3 clients send no empty Certificate).
         this.info.clientCertPresented = false;
@@ -429,7 +542,7 @@ export class TlsAnalyzer implements StreamHandler {
     if (type === HS.certificate) {
       this.serverCertificateSeen = true;
       if (this.serverChainDer.length === 0) this.collectChain(body, this.serverChainDer);
-    } else if (type === HS.certificateRequest) this.onCertificateRequest(body);
+    } else if (type === HS.certificateRequest) this.onCertificateRequest(body, 'observed');
     else if (type === HS.serverHelloDone) {
       this.serverFlightDone = true;
       if (this.info.clientCertRequested === null) {
@@ -438,6 +551,51 @@ export class TlsAnalyzer implements StreamHandler {
         this.info.clientAuthEvidence = 'observed';
       }
     }
+  }
+
+  /**
+   * A handshake message read from a decrypted record: TLS 1.3's encrypted flight (its Certificate and
+   * CertificateRequest formats differ from TLS 1.2's), a TLS 1.2 Finished, post-handshake messages.
+   * Hellos inside the channel (a TLS 1.2 renegotiation) are only listed.
+   */
+  private decryptedMessage(dir: Direction, type: number, body: Buffer, ts: number): void {
+    this.step(dir, handshakeName(type), body.length, ts);
+    this.info.decrypted!.handshake = true;
+    const decryption = this.decryption!;
+    switch (type) {
+      case HS.encryptedExtensions:
+        // TLS 1.3 moved the server's ALPN choice here; it decides how the application data is read.
+        if (dir === 1) this.info.alpn ??= parseEncryptedExtensions(body).alpn;
+        break;
+      case HS.certificate:
+        if (dir === 0) this.onClientCertificate(body, 'decrypted');
+        else {
+          this.serverCertificateSeen = true;
+          if (this.serverChainDer.length === 0) this.collectChain(body, this.serverChainDer);
+        }
+        break;
+      case HS.certificateRequest:
+        if (dir === 1) this.onCertificateRequest(body, 'decrypted');
+        break;
+      case HS.finished:
+        if (!this.tls13) break;
+        // TLS 1.3: a server that wants a certificate asks before its Finished, and a client asked answers
+        // before its own (RFC 8446 §4.4.2). A resumption (PSK) cannot ask: its client authentication is
+        // the resumed session's, which this connection does not show.
+        if (dir === 1 && this.info.clientCertRequested === null && !this.info.resumed) this.clientAuth(false, false, 'decrypted');
+        if (dir === 0 && this.info.clientCertRequested && this.info.clientCertPresented === null) this.clientAuth(true, false, 'decrypted');
+        decryption.finished(dir);
+        break;
+      case HS.keyUpdate:
+        decryption.keyUpdate(dir);
+        break;
+    }
+  }
+
+  private clientAuth(requested: boolean, presented: boolean | null, evidence: Evidence): void {
+    this.info.clientCertRequested = requested;
+    this.info.clientCertPresented = presented;
+    this.info.clientAuthEvidence = evidence;
   }
 
   /** A message over the budget: in the ladder, and what its type alone tells (a certificate too large to keep is still one). */
@@ -475,6 +633,7 @@ export class TlsAnalyzer implements StreamHandler {
     }
     this.serverHello = hello;
     this.info.alpn = hello.alpn;
+    this.startDecryption(hello.random, hello.cipher);
     if (this.tls13) {
       this.info.resumed = hello.preSharedKey;
       // Everything after the TLS 1.3 ServerHello is encrypted, in both directions.
@@ -487,20 +646,25 @@ export class TlsAnalyzer implements StreamHandler {
     }
   }
 
-  private onClientCertificate(body: Buffer): void {
+  private onClientCertificate(body: Buffer, evidence: Evidence): void {
     const listed = this.clientChainDer.length === 0 ? this.collectChain(body, this.clientChainDer) : 0;
     this.info.clientCertPresented = listed > 0 || this.clientChainDer.length > 0;
-    this.info.clientAuthEvidence = 'observed';
+    this.info.clientAuthEvidence = evidence;
   }
 
-  /** Keeps the DER certificates of a clear (TLS ≤ 1.2) Certificate message, within budget; returns the length of its list. */
+  /**
+   * Keeps the DER certificates of a Certificate message, within budget; returns the length of its
+   * list. TLS 1.3 adds a request context before the list and extensions after each certificate.
+   */
   private collectChain(body: Buffer, into: Buffer[]): number {
     const r = new Reader(body, 0, body.length);
+    if (this.tls13) r.bytes(r.u8());
     const listed = r.u24();
     const list = r.sub(listed);
     let bytes = 0;
     while (list.left >= 3 && into.length < MAX_CHAIN_CERTS) {
       const der = list.bytes(list.u24());
+      if (this.tls13) list.bytes(list.u16());
       if (list.bad || der.length === 0 || bytes + der.length > MAX_CHAIN_BYTES) break;
       bytes += der.length;
       into.push(Buffer.from(der));
@@ -508,17 +672,36 @@ export class TlsAnalyzer implements StreamHandler {
     return listed;
   }
 
-  private onCertificateRequest(body: Buffer): void {
+  private onCertificateRequest(body: Buffer, evidence: Evidence): void {
     this.info.clientCertRequested = true;
-    this.info.clientAuthEvidence = 'observed';
+    this.info.clientAuthEvidence = evidence;
     const r = new Reader(body, 0, body.length);
-    const certificateTypes = [...r.bytes(r.u8())];
     const signatureAlgorithms: number[] = [];
-    if (this.serverHello?.version === 0x0303) {
-      const algs = r.sub(r.u16());
+    const readAlgorithms = (from: Reader) => {
+      const algs = from.sub(from.u16());
       while (algs.left >= 2) signatureAlgorithms.push(algs.u16());
+    };
+    if (this.tls13) {
+      // TLS 1.3 (§4.3.2): a request context, then extensions carrying what TLS 1.2 had as fields.
+      r.bytes(r.u8());
+      const extensions = r.sub(r.u16());
+      while (extensions.left >= 4) {
+        const type = extensions.u16();
+        const data = extensions.sub(extensions.u16());
+        if (type === EXT_SIGNATURE_ALGORITHMS) readAlgorithms(data);
+        else if (type === EXT_CERTIFICATE_AUTHORITIES) this.readCaNames(data);
+      }
+      this.certificateRequest = { certificateTypes: [], signatureAlgorithms };
+      return;
     }
+    const certificateTypes = [...r.bytes(r.u8())];
+    if (this.serverHello?.version === 0x0303) readAlgorithms(r);
     this.certificateRequest = { certificateTypes, signatureAlgorithms };
+    this.readCaNames(r);
+  }
+
+  /** A list of distinguished names (certificate_authorities) into `requestedCAs`. */
+  private readCaNames(r: Reader): void {
     const names = r.sub(r.u16());
     while (names.left >= 2) {
       const der = names.bytes(names.u16());

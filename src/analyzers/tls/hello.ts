@@ -264,13 +264,25 @@ export function parseServerHello(body: Buffer): ServerHelloInfo | null {
   readExtensions(r, hello.extensions, (type, data) => {
     if (type === EXT.supportedVersions && data.left >= 2) hello.version = data.u16();
     else if (type === EXT.preSharedKey) hello.preSharedKey = true;
-    else if (type === EXT.alpn) {
-      const list = data.sub(data.u16());
-      const proto = list.bytes(list.u8());
-      if (!list.bad) hello.alpn = proto.toString('utf8');
-    }
+    else if (type === EXT.alpn) hello.alpn = chosenProtocol(data);
   });
   return hello;
+}
+
+/** The protocol a server chose: an ALPN list of one (RFC 7301 §3.1). */
+function chosenProtocol(data: Reader): string | null {
+  const list = data.sub(data.u16());
+  const proto = list.bytes(list.u8());
+  return list.bad ? null : proto.toString('utf8');
+}
+
+/** A TLS 1.3 EncryptedExtensions body (RFC 8446 §4.3.1): where the server's ALPN choice travels. */
+export function parseEncryptedExtensions(body: Buffer): { alpn: string | null } {
+  const result: { alpn: string | null } = { alpn: null };
+  readExtensions(new Reader(body, 0, body.length), [], (type, data) => {
+    if (type === EXT.alpn) result.alpn = chosenProtocol(data);
+  });
+  return result;
 }
 
 /** Walks a hello's extensions block (if any): records each type in `types`, hands its data to `read`. */
