@@ -74,6 +74,23 @@ export interface FindingGroup {
   flowIds: number[];
 }
 
+/** A capture as the dashboard's header shows it, read again on every refresh: counts so far, and whether its writer finished. */
+export interface CaptureStatus {
+  id: number;
+  source: string;
+  format: string;
+  started: number;
+  finished: number | null;
+  /** Set when the writer finishes; a running capture's counts are in its progress rows. */
+  packets: number;
+  bytes: number;
+  decodeErrors: number;
+  dropped: number | null;
+  /** Flows and findings stored so far. */
+  flows: number;
+  findings: number;
+}
+
 export interface ProgressRow {
   wall: number;
   packets: number;
@@ -191,17 +208,43 @@ export class StoreReader {
 
   /** One page of the flows table: only the rows asked for are read. */
   flows(captureId: number, query: FlowQuery = {}): FlowRow[] {
+    return this.flowRows(captureId, this.flowIds(captureId, query));
+  }
+
+  /**
+   * The ids of one page of the flows table, in its order. Apart from the columns: an OFFSET deep in
+   * 200,000 flows then walks a covering index instead of building every skipped row.
+   */
+  flowIds(captureId: number, query: FlowQuery = {}): number[] {
     const { where, parameters } = filterClause(query.filter ?? '');
+    const join = where ? 'LEFT JOIN tls t ON t.capture_id = f.capture_id AND t.flow_id = f.id' : '';
+    return this.all<{ id: number }>(
+      `SELECT f.id FROM flows f ${join} WHERE f.capture_id = ? ${where} ORDER BY ${ORDER[query.sort ?? 'time']} LIMIT ? OFFSET ?`,
+      captureId, ...parameters, query.limit ?? 100, query.offset ?? 0,
+    ).map((row) => row.id);
+  }
+
+  /** The flows table's rows of these flows, in the order of `ids` (flows not stored are left out). */
+  flowRows(captureId: number, ids: readonly number[]): FlowRow[] {
+    if (ids.length === 0) return [];
     const rows = this.all<Omit<FlowRow, 'worstSeverity'> & { worstSeverity: number | null }>(
       `SELECT f.id, f.first_ts AS firstTs, f.src, f.sport, f.dst, f.dport, f.client_role AS clientRole, f.server_role AS serverRole, f.path, f.via,
         f.protocol, t.version AS tlsVersion, t.sni, t.server_cert_verdict AS verdict, f.posture, f.bytes_c2s + f.bytes_s2c AS bytes,
         f.finding_count AS findingCount, f.worst_severity AS worstSeverity,
         coalesce((SELECT group_concat(rule, ',') FROM (SELECT rule FROM findings x WHERE x.capture_id = f.capture_id AND x.flow_id = f.id ORDER BY severity DESC, rule)), '') AS rules
        FROM flows f LEFT JOIN tls t ON t.capture_id = f.capture_id AND t.flow_id = f.id
-       WHERE f.capture_id = ? ${where} ORDER BY ${ORDER[query.sort ?? 'time']} LIMIT ? OFFSET ?`,
-      captureId, ...parameters, query.limit ?? 100, query.offset ?? 0,
+       WHERE f.capture_id = ? AND f.id IN (SELECT value FROM json_each(?))`,
+      captureId, JSON.stringify(ids),
     );
-    return rows.map((row) => ({ ...row, worstSeverity: row.worstSeverity === null ? null : SEVERITIES[row.worstSeverity] }));
+    const byId = new Map(rows.map((row) => [row.id, { ...row, worstSeverity: row.worstSeverity === null ? null : SEVERITIES[row.worstSeverity] }]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** One capture's status, or null when the database holds no such capture. */
+  captureStatus(captureId: number): CaptureStatus | null {
+    return this.get<CaptureStatus>(`SELECT id, source, format, started, finished, packets, bytes, decode_errors AS decodeErrors, dropped,
+      (SELECT count(*) FROM flows WHERE capture_id = c.id) AS flows, (SELECT count(*) FROM findings WHERE capture_id = c.id) AS findings
+      FROM captures c WHERE id = ?`, captureId) ?? null;
   }
 
   /** Findings grouped by rule and severity, worst first, with the first flows behind each. */
