@@ -279,3 +279,31 @@ describe('findings and kwire check', () => {
     expect(JSON.parse(kwire(['check', sample, '--json', '-q']).stdout)).toEqual(JSON.parse(kwire(['read', sample, '--json']).stdout));
   });
 });
+
+describe('kwire read --keylog', () => {
+  const sample = 'captures/sample-tls-http.pcap';
+
+  it('decrypts TLS with a key log: requests inside TLS, client authentication decrypted, counted lines', () => {
+    const doc = JSON.parse(kwire(['read', sample, '--keylog', 'captures/sample-tls-http.keys', '--json']).stdout);
+    expect(doc.capture.keylog).toMatchObject({ file: 'captures/sample-tls-http.keys', badLines: 0 });
+    expect(doc.capture.keylog.secrets).toBeGreaterThan(0);
+    const tls13 = doc.flows.filter((flow: { tls?: { version: string; resumed: boolean } }) => flow.tls?.version === '1.3' && !flow.tls.resumed);
+    expect(tls13.length).toBeGreaterThan(0);
+    for (const flow of tls13) expect(flow.tls.clientAuthEvidence, `flow ${flow.id}`).toBe('decrypted');
+    // The 12 requests inside TLS are read: with the 8 in clear, all 20 of captures/README.md.
+    expect(doc.flows.reduce((sum: number, flow: { http?: { requests: unknown[] } }) => sum + (flow.http?.requests.length ?? 0), 0)).toBe(20);
+    const decrypted = doc.findings.filter((finding: { evidence: { basis: string } }) => finding.evidence.basis === 'decrypted');
+    expect(decrypted.map((finding: { rule: string }) => finding.rule)).toContain('KW011');
+  });
+
+  it('uses the secrets of a pcapng Decryption Secrets Block without --keylog', () => {
+    const doc = JSON.parse(kwire(['read', corpusPath('derived/hotplace-http2-with-dsb.pcapng'), '--json']).stdout);
+    expect(doc.capture.keylog).toMatchObject({ file: null, badLines: 0 });
+    expect(doc.flows.some((flow: { http?: { version: string; requests: unknown[] } }) => flow.http?.version === '2' && flow.http.requests.length > 0)).toBe(true);
+  });
+
+  it('exits 2 naming a key log that is missing, before reading the capture', () => {
+    const missing = path.join(scratch(), 'keys.log');
+    expect(kwire(['read', sample, '--keylog', missing])).toMatchObject({ status: 2, stdout: '', stderr: `kwire: ${missing}: key log file not found\n` });
+  });
+});

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyze, loadClusterFile, type KwireDocument } from '../src/lib.js';
 import type { Finding } from '../src/model/finding.js';
-import { HARDENED, SCENARIOS, clusterYaml, recordScenario, writeClusterFiles, type FlowExpect, type Scenario } from './stacks/cluster/scenarios.js';
+import { HARDENED, SCENARIOS, clusterYaml, placements, recordScenario, writeClusterFiles, type Scenario } from './stacks/cluster/scenarios.js';
 import type { Ctx } from './stacks/cluster/stacks.js';
 import { createTopology } from './stacks/cluster/topology.js';
 import { makeClusterPki } from './stacks/cluster/pki.js';
@@ -67,22 +67,12 @@ describe('scenario captures, remade from live traffic', () => {
     const cluster = loadClusterFile(path.join(out, 'cluster.yaml'));
     for (const scenario of SCENARIOS) {
       const doc = await analyze(path.join(out, `${scenario.name}.pcap`), { cluster });
-      expect(actual(doc), scenario.name).toEqual(scenario.flows);
+      expect(placements(doc), scenario.name).toEqual(scenario.flows);
       checkFindings(doc);
     }
   }, 600_000);
 });
 
-/** What the test compares: each flow's placement and its sorted rule ids. */
-function actual(doc: KwireDocument): FlowExpect[] {
-  return doc.flows.map((flow) => ({
-    path: flow.path,
-    via: flow.via,
-    client: flow.roles.client,
-    server: flow.roles.server,
-    rules: (doc.findings as Finding[]).filter((finding) => finding.flowId === flow.id).map((finding) => finding.rule).sort(),
-  }));
-}
 
 /** SPEC.md §4's severities; KW004 is high on the kubelet paths, medium elsewhere. */
 const SEVERITY: Record<string, string> = {
@@ -123,7 +113,7 @@ describe('scenario captures, with the cluster file', () => {
     it(`${scenario.name}: ${scenario.flows.map((flow) => `${flow.path} [${flow.rules.join(' ')}]`).join(', ')}`, async () => {
       const doc = await analyze(capturePath(scenario), { cluster: loadClusterFile(CLUSTER) });
       expect(doc.capture.decodeErrors).toBe(0);
-      expect(actual(doc)).toEqual(scenario.flows);
+      expect(placements(doc)).toEqual(scenario.flows);
       checkFindings(doc);
     });
   }
@@ -147,7 +137,7 @@ describe('scenario captures, without the cluster file: what inference gives', ()
   for (const scenario of SCENARIOS.filter((x) => x.withoutCluster)) {
     it(`${scenario.name}: ${scenario.withoutCluster!.map((flow) => `${flow.path} [${flow.rules.join(' ')}]`).join(', ')}`, async () => {
       const doc = await analyze(capturePath(scenario));
-      expect(actual(doc)).toEqual(scenario.withoutCluster);
+      expect(placements(doc)).toEqual(scenario.withoutCluster);
       checkFindings(doc);
     });
   }

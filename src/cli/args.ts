@@ -23,8 +23,12 @@ export interface ReadOptions {
   cluster: string | null;
   /** `--ca PATH`, repeatable: PEM bundles of trust anchors. */
   ca: string[];
+  /** `--keylog PATH`: an NSS key log file to decrypt TLS with. */
+  keylog: string | null;
   /** `--db PATH` (default kwire.db); null with `--no-db`. */
   db: string | null;
+  /** `--tui`: show the dashboard while reading, until the user quits. */
+  tui: boolean;
 }
 
 export interface ReportOptions {
@@ -34,12 +38,36 @@ export interface ReportOptions {
   capture: number | null;
 }
 
+export interface TuiOptions {
+  db: string;
+  /** `--capture ID`; null for the latest, and the next one as soon as a writer starts it. */
+  capture: number | null;
+}
+
 export const DEFAULT_DB = 'kwire.db';
 
 export interface CheckOptions extends ReadOptions {
   /** `--fail-on LEVEL`: exit 1 when a finding at or above it exists. */
   failOn: Severity;
 }
+
+/** `kwire sniff`: a live interface instead of a capture file, and when to stop. */
+export interface SniffOptions extends Omit<ReadOptions, 'input'> {
+  /** `-i IFACE`. */
+  interface: string;
+  /** The trailing arguments, joined as tcpdump joins them: a BPF expression ('' for every packet). */
+  filter: string;
+  /** `--backend auto|cap|tcpdump` (default auto: cap when it loaded, else tcpdump). */
+  backend: 'auto' | 'cap' | 'tcpdump';
+  /** `--duration S`: stop after S seconds; null to run until SIGINT or SIGTERM. */
+  duration: number | null;
+  /** `--count N`: stop after N packets. */
+  count: number | null;
+  /** `--write FILE`: also save the raw packets as pcapng. */
+  write: string | null;
+}
+
+const SNIFF_BACKENDS: readonly SniffOptions['backend'][] = ['auto', 'cap', 'tcpdump'];
 
 /** `check`'s default gate: anything beyond information fails. */
 export const DEFAULT_FAIL_ON: Severity = 'low';
@@ -52,8 +80,19 @@ const readOptions = {
   streams: { type: 'string' },
   cluster: { type: 'string' },
   ca: { type: 'string', multiple: true, default: [] },
+  keylog: { type: 'string' },
   quiet: { type: 'boolean', short: 'q', default: false },
+  tui: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+} satisfies ParseArgsConfig['options'];
+
+const sniffOptions = {
+  ...readOptions,
+  interface: { type: 'string', short: 'i' },
+  backend: { type: 'string', default: 'auto' },
+  duration: { type: 'string' },
+  count: { type: 'string', short: 'c' },
+  write: { type: 'string', short: 'w' },
 } satisfies ParseArgsConfig['options'];
 
 const checkOptions = { ...readOptions, 'fail-on': { type: 'string', default: DEFAULT_FAIL_ON } } satisfies ParseArgsConfig['options'];
@@ -65,6 +104,12 @@ const reportOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options'];
 
+const tuiOptions = {
+  db: { type: 'string', default: DEFAULT_DB },
+  capture: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} satisfies ParseArgsConfig['options'];
+
 const REPORT_FORMATS: readonly ReportOptions['format'][] = ['text', 'json', 'markdown'];
 
 export type ParsedCommand =
@@ -72,7 +117,9 @@ export type ParsedCommand =
   | { command: 'version' }
   | { command: 'read'; options: ReadOptions }
   | { command: 'check'; options: CheckOptions }
-  | { command: 'report'; options: ReportOptions };
+  | { command: 'sniff'; options: SniffOptions }
+  | { command: 'report'; options: ReportOptions }
+  | { command: 'tui'; options: TuiOptions };
 
 export function parseCommandLine(argv: string[]): ParsedCommand {
   const [command, ...rest] = argv;
@@ -92,17 +139,57 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (!SEVERITIES.includes(failOn)) throw new UsageError(`check: --fail-on takes ${SEVERITIES.join(', ')} (got '${failOn}')`);
     return { command: 'check', options: { ...captureOptions('check', values, positionals), failOn } };
   }
+  if (command === 'sniff') {
+    const { values, positionals } = parseOrExplain(rest, sniffOptions);
+    if (values.help) return { command: 'help', topic: 'sniff' };
+    if (values.interface === undefined) throw new UsageError("sniff: name the interface with -i (for example -i eth0, or -i any)");
+    const backend = values.backend as SniffOptions['backend'];
+    if (!SNIFF_BACKENDS.includes(backend)) throw new UsageError(`sniff: --backend takes ${SNIFF_BACKENDS.join(', ')} (got '${values.backend}')`);
+    return {
+      command: 'sniff',
+      options: {
+        ...outputOptions('sniff', values),
+        interface: values.interface,
+        filter: positionals.join(' '),
+        backend,
+        duration: positiveNumber('--duration', values.duration, false),
+        count: positiveNumber('--count', values.count, true),
+        write: values.write ?? null,
+      },
+    };
+  }
   if (command === 'report') {
     const { values, positionals } = parseOrExplain(rest, reportOptions);
     if (values.help) return { command: 'help', topic: 'report' };
     if (positionals.length > 0) throw new UsageError(`report: it reads the database (--db), not a capture (got '${positionals[0]}')`);
     const format = values.format as ReportOptions['format'];
     if (!REPORT_FORMATS.includes(format)) throw new UsageError(`report: --format takes ${REPORT_FORMATS.join(', ')} (got '${values.format}')`);
-    const capture = values.capture === undefined ? null : Number(values.capture);
-    if (capture !== null && !(Number.isInteger(capture) && capture > 0)) throw new UsageError(`report: --capture takes a capture id (got '${values.capture}')`);
-    return { command: 'report', options: { db: values.db, format, capture } };
+    return { command: 'report', options: { db: values.db, format, capture: captureId('report', values.capture) } };
+  }
+  if (command === 'tui') {
+    const { values, positionals } = parseOrExplain(rest, tuiOptions);
+    if (values.help) return { command: 'help', topic: 'tui' };
+    if (positionals.length > 0) throw new UsageError(`tui: it shows the database (--db), not a capture (got '${positionals[0]}'; 'kwire read ${positionals[0]} --tui' reads one)`);
+    return { command: 'tui', options: { db: values.db, capture: captureId('tui', values.capture) } };
   }
   throw new UsageError(`unknown command '${command}' (see 'kwire --help')`);
+}
+
+/** `--capture ID`: a positive integer, or null when not given. */
+function captureId(command: string, value: string | undefined): number | null {
+  const capture = value === undefined ? null : Number(value);
+  if (capture !== null && !(Number.isInteger(capture) && capture > 0)) throw new UsageError(`${command}: --capture takes a capture id (got '${value}')`);
+  return capture;
+}
+
+/** `sniff --duration S` (seconds, fractions allowed) or `--count N` (an integer): positive, or null when not given. */
+function positiveNumber(option: string, value: string | undefined, integer: boolean): number | null {
+  if (value === undefined) return null;
+  const number = Number(value);
+  if (!(number > 0 && Number.isFinite(number) && (!integer || Number.isInteger(number)))) {
+    throw new UsageError(`sniff: ${option} takes a positive ${integer ? 'integer' : 'number of seconds'} (got '${value}')`);
+  }
+  return number;
 }
 
 /** The options read and check share: one capture, and how to print what it holds. */
@@ -110,17 +197,24 @@ function captureOptions(command: string, values: ReturnType<typeof parseOrExplai
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? `${command}: name a capture file, or '-' for stdin` : `${command}: one capture at a time (got ${positionals.length})`);
   }
+  return { input: positionals[0], ...outputOptions(command, values) };
+}
+
+/** The options of every command that analyses packets: how to print and store what it finds. */
+function outputOptions(command: string, values: ReturnType<typeof parseOrExplain<typeof readOptions>>['values']): Omit<ReadOptions, 'input'> {
   if (values.json && values.ndjson) throw new UsageError(`${command}: --json and --ndjson are exclusive`);
   if (values['no-db'] && values.db !== DEFAULT_DB) throw new UsageError(`${command}: --db and --no-db are exclusive`);
+  if (values.tui && values.ndjson) throw new UsageError(`${command}: --tui and --ndjson are exclusive (both would write on the terminal as the capture is read)`);
   return {
-    input: positionals[0],
     json: values.json,
     ndjson: values.ndjson,
     quiet: values.quiet,
     streamsDir: values.streams ?? null,
     cluster: values.cluster ?? null,
     ca: values.ca,
+    keylog: values.keylog ?? null,
     db: values['no-db'] ? null : values.db,
+    tui: values.tui,
   };
 }
 
@@ -143,10 +237,16 @@ const COMMON_OPTIONS = `Options:
   --ca PATH       PEM bundle of trust anchors, such as the cluster CA (repeatable); server certificates
                   are verified against these and the cluster file's 'ca'. Without any, only certificates
                   no CA issued (the kubelet's self-signed default) count as unverified
+  --keylog PATH   NSS key log file (SSLKEYLOGFILE, as curl, Node's keylog event and Go's KeyLogWriter
+                  write it) to decrypt TLS 1.2 and 1.3 with: certificates, client authentication and
+                  requests inside TLS are then 'decrypted'; secrets in a pcapng Decryption Secrets
+                  Block are used without it; live, the file is read as it grows
   --streams DIR   write each connection direction's reassembled bytes to DIR, named as tcpflow names them
   --db PATH       SQLite database to write the run into (default ${DEFAULT_DB} in the working directory;
                   'kwire report' and 'kwire tui' read it)
   --no-db         write no database
+  --tui           show the dashboard while reading (the one of 'kwire tui'), and keep it open at the
+                  end until q; then print as without it. Needs a terminal on stdout
   -q, --quiet     no progress line on stderr`;
 
 export const usage: Record<string, string> = {
@@ -155,7 +255,9 @@ export const usage: Record<string, string> = {
 Usage:
   kwire read FILE|- [options]                  analyse a pcap or pcapng file (gzip too), or one piped on stdin
   kwire check FILE|- [--fail-on LEVEL] [options]   the same as a CI gate: exit 1 when a finding at or above LEVEL exists
+  kwire sniff -i IFACE [BPF EXPRESSION...] [options]   the same, live from a network interface, until Ctrl-C
   kwire report [--db PATH] [--format text|json|markdown]   what a run stored, from the database
+  kwire tui [--db PATH] [--capture ID]         dashboard over the database, live while a run writes it
 
 Run 'kwire COMMAND --help' for the options and examples.`,
   read: `Usage: kwire read FILE|- [options]
@@ -192,6 +294,33 @@ Examples:
   kwire check captures/scenarios/apiserver-kubelet-mtls.pcap --cluster captures/scenarios/cluster.yaml
   kwire check node1.pcap --fail-on high --ca /etc/kubernetes/pki/ca.crt -q || echo "unsafe paths found"
   kwire check node1.pcap --json --fail-on critical > result.json`,
+  sniff: `Usage: kwire sniff -i IFACE [BPF EXPRESSION...] [options] [--duration S] [--count N] [--backend auto|cap|tcpdump] [--write FILE]
+
+Captures from a network interface and analyses the packets as they come, as 'kwire read' does a
+file: connections are finished as they close or go idle (by the wall clock too), stored and
+streamed (--ndjson) as they end. Ctrl-C (SIGINT) or SIGTERM stops it: every connection is
+finished, the database written and the summary printed, and the exit status is 0. The filter is a
+BPF expression as tcpdump takes it. Needs root, or node with the capture capabilities
+(setcap cap_net_raw,cap_net_admin+eip $(command -v node)).
+
+  -i IFACE         the interface (any: all of them)
+  --duration S     stop after S seconds
+  -c, --count N    stop after N packets
+  -w, --write FILE also save the raw packets as pcapng (as tcpdump -w), to replay with 'kwire read FILE'
+  --backend NAME   auto (default: cap when it loaded, else tcpdump), cap (libpcap in-process through
+                   the optional cap module: timestamps taken on arrival, kernel drops unknown), or
+                   tcpdump (runs tcpdump -i IFACE --immediate-mode -U -s 0 -w - FILTER: the kernel's
+                   timestamps and drop counts)
+
+${COMMON_OPTIONS}
+
+Exit status: 0 success (also when the interface goes down mid-capture: kwire warns and keeps every
+connection); 2 bad usage, no such interface, no permission, a bad filter, or no backend.
+
+Examples:
+  sudo kwire sniff -i eth0 'tcp port 6443 or tcp port 10250' --cluster cluster.yaml
+  sudo kwire sniff -i any tcp --duration 60 --write node1.pcapng -q && kwire read node1.pcapng
+  sudo kwire sniff -i eth0 tcp --ndjson | jq -c 'select(.type == "finding") | {rule, path, title}'`,
   report: `Usage: kwire report [--db PATH] [--format text|json|markdown] [--capture ID]
 
 Prints what a run of 'kwire read', 'kwire check' or 'kwire sniff' stored in the database, without
@@ -207,4 +336,26 @@ Exit status: 0 success; 2 bad usage, or a database that is missing, not kwire's,
 Examples:
   kwire read node1.pcap --cluster cluster.yaml -q > /dev/null && kwire report --format markdown > node1-report.md
   kwire report --db /var/lib/kwire/node1.db --format json | jq '.findings | group_by(.rule) | map({rule: .[0].rule, n: length})'`,
+  tui: `Usage: kwire tui [--db PATH] [--capture ID]
+
+A terminal dashboard over the database that 'kwire read', 'kwire check' and 'kwire sniff' write:
+the path matrix of the Kubernetes page with rates and progress (1), the connections (2), one
+connection in detail — TLS handshake ladder, certificate chains, HTTP requests, findings with
+their evidence and fix (3), and the findings by rule (4). It refreshes while a run writes the
+database, and moves to a newer run when one starts.
+
+  --db PATH     the database (default ${DEFAULT_DB} in the working directory)
+  --capture ID  which run to show (default: the latest, following newer ones)
+
+Keys: ↑↓ or j k move, PgUp PgDn, g G first and last, Enter open, Esc back, Tab or 1-4 views,
+/ filter the connections (words in addresses, names, path, SNI, rule ids), s sort (time,
+severity, bytes, path), ? help, q quit.
+
+Exit status: 0 after q; 2 bad usage (stdout not a terminal), or a database that is missing, not
+kwire's, or from a newer kwire.
+
+Examples:
+  kwire tui
+  tcpdump -i eth0 -U -w - 'tcp port 6443 or tcp port 10250' | kwire read - --db live.db -q & kwire tui --db live.db
+  kwire read node1.pcap --cluster cluster.yaml --tui`,
 };

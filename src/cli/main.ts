@@ -3,17 +3,20 @@
  * to exit statuses (0 success, 1 `check` found something, 2 bad usage or unreadable input) with
  * one line on stderr.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { analyze, loadClusterFile, StreamDumpFactory, TrustAnchors } from '../lib.js';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { analyze, loadClusterFile, loadKeyLogFile, sniff, StreamDumpFactory, TrustAnchors, type AnalyzeOptions } from '../lib.js';
 import { KwireError } from '../model/errors.js';
-import { parseCommandLine, usage, type CheckOptions, type ReadOptions, type ReportOptions } from './args.js';
+import { parseCommandLine, usage, UsageError, type CheckOptions, type ReadOptions, type ReportOptions, type SniffOptions, type TuiOptions } from './args.js';
 import type { KwireDocument } from '../model/document.js';
 import { SEVERITIES, type Severity } from '../model/finding.js';
 import { StoreReader, StoreWriter } from '../store/index.js';
 import { renderSummary } from './text.js';
 import { renderMarkdown } from './markdown.js';
 import { ProgressLine } from './progress.js';
+import type { DashboardRun } from '../tui/index.js';
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -30,8 +33,14 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'check':
         return await check(parsed.options);
+      case 'sniff':
+        await read(parsed.options);
+        return 0;
       case 'report':
         report(parsed.options);
+        return 0;
+      case 'tui':
+        await tui(parsed.options);
         return 0;
     }
   } catch (error) {
@@ -62,30 +71,40 @@ async function check(options: CheckOptions): Promise<number> {
  * severity arose. SIGINT and SIGTERM stop the reading: what was read is finished, stored and
  * printed, and the run ends as usual (exit 0).
  */
-async function read(options: ReadOptions): Promise<Record<Severity, number>> {
-  const showProgress = !options.quiet && process.stderr.isTTY === true;
-  const progress = showProgress ? new ProgressLine(process.stderr, fileSize(options.input)) : null;
+async function read(options: ReadOptions | SniffOptions): Promise<Record<Severity, number>> {
+  /** The capture file, '-', or null for a live interface (sniff). */
+  const input = 'input' in options ? options.input : null;
+  if (options.tui) needTerminal(input === '-' ? 'read - --tui' : '--tui');
+  const showProgress = !options.quiet && !options.tui && process.stderr.isTTY === true;
+  const progress = showProgress ? new ProgressLine(process.stderr, input === null ? null : fileSize(input)) : null;
   const out = process.stdout;
   const bySeverity = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
   // Configuration and the database come before the capture: a mistake in them costs no waiting.
   const cluster = options.cluster === null ? undefined : loadClusterFile(options.cluster);
   const anchors = options.ca.length === 0 ? undefined : TrustAnchors.union(options.ca.map(readAnchors));
-  const store =
-    options.db === null
-      ? null
-      : StoreWriter.open(options.db, { source: options.input === '-' ? 'stdin' : options.input, format: 'file', options: { cluster: options.cluster, ca: options.ca } });
+  if (options.keylog !== null) loadKeyLogFile(options.keylog); // a missing or unreadable key log stops here, naming it
+  // The dashboard reads what the run writes: with --no-db, from a database of its own that goes at the end.
+  const scratch = options.tui && options.db === null ? mkdtempSync(path.join(tmpdir(), 'kwire-tui-db-')) : null;
+  const db = scratch === null ? options.db : path.join(scratch, 'kwire.db');
   const stop = new AbortController();
   const interrupt = () => stop.abort();
+  let store: StoreWriter | null = null;
+  let dashboard: DashboardRun | null = null;
   process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
   try {
-    const doc = await analyze(options.input, {
+    store = db === null ? null : StoreWriter.open(db, captureStart(options));
+    // Quitting the dashboard while the capture is read stops the reading, as Ctrl-C does without it.
+    dashboard = options.tui ? (await loadDashboard()).showDashboard({ db: db!, captureId: store!.captureId }) : null;
+    dashboard?.quit.then(interrupt, interrupt);
+    const doc = await runCapture(options, {
       cluster,
       anchors,
+      keylog: options.keylog ?? undefined,
       streams: options.streamsDir ? new StreamDumpFactory(options.streamsDir) : undefined,
       signal: stop.signal,
       onProgress(p) {
         progress?.update(p);
-        store?.progress({ packets: p.packets, bytes: p.sourceBytes, flows: p.flows, findings: p.findings, dropped: null });
+        store?.progress({ packets: p.packets, bytes: p.sourceBytes, flows: p.flows, findings: p.findings, dropped: p.dropped });
       },
       onFlowEnd(flow, findings) {
         for (const finding of findings) bySeverity[finding.severity]++;
@@ -98,19 +117,64 @@ async function read(options: ReadOptions): Promise<Record<Severity, number>> {
     });
     store?.finish(doc.capture);
     progress?.clear();
+    // The dashboard stays until the user quits; then the run prints as it would without it.
+    await dashboard?.quit;
     if (doc.capture.damage) {
       const { offset, message } = doc.capture.damage;
       process.stderr.write(
         `kwire: warning: ${doc.capture.source}: damaged at byte ${offset} (${message}); kept the ${doc.capture.packets} packets before it\n`,
       );
     }
+    if (doc.capture.live?.ended) {
+      process.stderr.write(`kwire: warning: ${doc.capture.source}: ${doc.capture.live.ended}; kept the ${doc.capture.packets} packets captured\n`);
+    }
     if (doc.capture.interrupted) process.stderr.write(`kwire: interrupted: kept the ${doc.capture.packets} packets read\n`);
     print(doc, options.json ? 'json' : options.ndjson ? 'ndjson' : 'text');
     return bySeverity;
   } finally {
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
+    dashboard?.close();
     store?.close();
+    if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Runs the pipeline over the file of `read` and `check`, or the interface of `sniff`. */
+function runCapture(options: ReadOptions | SniffOptions, analyzeOptions: AnalyzeOptions) {
+  if ('input' in options) return analyze(options.input, analyzeOptions);
+  const { interface: iface, filter, backend, count, duration, write } = options;
+  const onStart = () => {
+    // What tcpdump says when it starts: the test stacks and users wait for it.
+    if (!options.tui) process.stderr.write(`kwire: listening on ${iface}${filter === '' ? '' : ` (${filter})`}; Ctrl-C stops\n`);
+  };
+  return sniff({ interface: iface, filter, backend, count, durationSeconds: duration, write }, { ...analyzeOptions, onStart });
+}
+
+/** The run's row in the database: its source and the options that shaped it. */
+function captureStart(options: ReadOptions | SniffOptions) {
+  const shaping = { cluster: options.cluster, ca: options.ca, keylog: options.keylog };
+  if ('input' in options) return { source: options.input === '-' ? 'stdin' : options.input, format: 'file', options: shaping };
+  return { source: options.interface, format: 'live', options: { ...shaping, filter: options.filter, backend: options.backend } };
+}
+
+/** `tui`: the dashboard over a database, until the user quits. */
+async function tui(options: TuiOptions): Promise<void> {
+  needTerminal('tui');
+  await (await loadDashboard()).showDashboard({ db: options.db, captureId: options.capture }).quit;
+}
+
+/**
+ * The dashboard's code (Ink, React) is loaded only by the commands that show it: the others start
+ * half a second sooner. React's production build, unless the environment asks for another.
+ */
+async function loadDashboard(): Promise<typeof import('../tui/index.js')> {
+  process.env.NODE_ENV ??= 'production';
+  return import('../tui/index.js');
+}
+
+/** The dashboard draws on stdout: a pipe or a file would get escape codes, not a screen. */
+function needTerminal(what: string): void {
+  if (!process.stdout.isTTY) throw new UsageError(`${what}: the dashboard needs a terminal, and stdout is not one (run it in a terminal, or drop --tui and use --json or 'kwire report')`);
 }
 
 /** `report`: what a run stored, printed as that run printed it. */

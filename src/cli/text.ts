@@ -6,6 +6,7 @@
  */
 import type { KwireDocument, FlowJson, ReassemblyCounts } from '../model/document.js';
 import type { Finding } from '../model/finding.js';
+import type { LiveCaptureInfo } from '../model/capture.js';
 import { POSTURES, POSTURE_TITLES } from '../findings/index.js';
 import { endpoint, isoTime, findingsByFlow, fixesOf, groupFindings, pathMatrix, severityCounts, severityList } from './tally.js';
 
@@ -37,6 +38,7 @@ export function renderSummary(doc: KwireDocument): string {
   const tcp = tcpLine(capture.reassembly);
   if (tcp) lines.push(`tcp      ${tcp}`);
   if (capture.damage) lines.push(`damage   at byte ${count.format(capture.damage.offset)}: ${capture.damage.message}`);
+  if (capture.live) lines.push(`live     ${liveLine(capture.live)}`);
   lines.push(`flows    ${count.format(flows.length)} TCP connection${flows.length === 1 ? '' : 's'}${stateTally(flows)}`, '');
   if (flows.length === 0) return lines.join('\n') + '\n';
 
@@ -131,7 +133,7 @@ function tcpLine(counts: ReassemblyCounts): string {
 }
 
 /** `tls 1.3`, `http/1.1` with its request count, `h2c`, `ssh`, or `-` when unknown. */
-function protocolCell(flow: FlowJson): string {
+export function protocolCell(flow: FlowJson): string {
   if (flow.tls) return `tls ${flow.tls.version ?? '?'}${flow.tls.alpn ? ` ${flow.tls.alpn}` : ''}`;
   if (flow.http) {
     const requests = flow.http.requests.length + flow.http.moreRequests;
@@ -144,7 +146,7 @@ function protocolCell(flow: FlowJson): string {
  * Whether the client authenticated with a certificate: `yes`, `no`, `not asked`, `?` when the
  * packets cannot tell; `~` marks an inference from TLS 1.3 record sizes.
  */
-function clientCertCell(flow: FlowJson): string {
+export function clientCertCell(flow: FlowJson): string {
   const tls = flow.tls;
   if (!tls) return '-';
   const mark = tls.clientAuthEvidence === 'inferred' ? '~' : '';
@@ -165,4 +167,12 @@ function stateTally(flows: FlowJson[]): string {
   for (const flow of flows) tally.set(flow.state, (tally.get(flow.state) ?? 0) + 1);
   if (tally.size === 0) return '';
   return ': ' + [...tally].map(([state, n]) => `${count.format(n)} ${state}`).join(', ');
+}
+
+/** How a live capture went: backend, interface and filter, then where packets were lost. */
+function liveLine(live: LiveCaptureInfo): string {
+  const kernel = live.droppedByKernel === null ? 'kernel drops unknown (cap)' : `${count.format(live.droppedByKernel)} dropped by the kernel`;
+  const filter = live.filter === '' ? '' : ` '${live.filter}'`;
+  const ended = live.ended === null ? '' : `; ended: ${live.ended}`;
+  return `${live.backend} on ${live.interface}${filter}: ${count.format(live.received)} received, ${kernel}, ${count.format(live.droppedByKwire)} dropped by kwire${ended}`;
 }

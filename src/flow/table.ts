@@ -6,7 +6,8 @@
  * Lifetimes: a closed (FIN both ways) or reset connection lingers for `shortTimeout` seconds of
  * capture time, so that late ACKs and retransmissions land on it, as tshark assigns them to the
  * old tcp.stream; only a SYN that tshark would count as a new stream replaces it earlier. The
- * timeouts are checked by a sweep every `sweepInterval` seconds of capture time.
+ * timeouts are checked by a sweep every `sweepInterval` seconds of capture time; a live capture
+ * also moves that time on with the wall clock (advanceClock) while no packet comes.
  */
 import type { EndReason, FlowRecord, StreamFactory } from '../model/flow.js';
 import { C2S, S2C } from '../model/flow.js';
@@ -125,6 +126,17 @@ export class FlowTable {
     connection.packet(keys.senderIsLow === connection.clientIsLow ? C2S : S2C, pkt, ts);
     this.enforceBudgets(connection);
     (connection.longLived ? this.longIdle : this.shortIdle).moveToTail(connection);
+  }
+
+  /**
+   * Moves capture time on to `now` (seconds since the epoch) without a packet: a live capture's
+   * clock tick, so that when traffic stops, idle connections still time out and closed ones still
+   * end after their linger. Never moves the clock back (a packet may carry an older timestamp).
+   */
+  advanceClock(now: number): void {
+    if (now <= this.context.now) return;
+    this.context.now = now;
+    if (now >= this.nextSweep) this.sweep(now);
   }
 
   /** Ends every connection still in the table: the input is over. */

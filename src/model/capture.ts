@@ -38,3 +38,52 @@ export interface CaptureSummary {
   bytes: number;
   damage: CaptureDamage | null;
 }
+
+export type LiveBackend = 'cap' | 'tcpdump';
+
+/**
+ * What a live capture reports beside the frames (SPEC.md §5 `capture.live`, an addition): the
+ * interface, how it was captured, and where packets were lost.
+ */
+export interface LiveCaptureInfo {
+  interface: string;
+  backend: LiveBackend;
+  /** The BPF expression, as tcpdump takes it; '' for every packet. */
+  filter: string;
+  /** `kernel`: the kernel's capture time (tcpdump); `arrival`: the time kwire took the packet (cap gives none). */
+  timestamps: 'kernel' | 'arrival';
+  /** Packets the capture received: tcpdump's "received by filter", or the frames cap handed to kwire. */
+  received: number;
+  /** Packets the kernel (or the interface) dropped, as tcpdump reports them; null when the backend cannot say (cap). */
+  droppedByKernel: number | null;
+  /** Packets kwire took from the backend but had no room to keep (its queue full, cap only): backpressure. */
+  droppedByKwire: number;
+  /** Why the capture ended on its own (the interface went down or disappeared); null when kwire stopped it. */
+  ended: string | null;
+}
+
+/**
+ * A source of frames that lib.ts runs its one pipeline over: a capture file, a stream, or a live
+ * interface.
+ */
+export interface PacketSource {
+  /** The name in messages and `capture.source`: a path, 'stdin', or the interface. */
+  readonly name: string;
+  /** Capture time follows the wall clock (a live interface): the pipeline then ends idle flows by it too. */
+  readonly live: boolean;
+  /** Bytes of the source read so far (progress). */
+  sourceBytes(): number;
+  /** Packets lost so far (kernel and kwire), for progress; null when unknown. */
+  droppedSoFar(): number | null;
+  /**
+   * Feeds every frame to `sink` until the source ends or `signal` aborts; `onBatch` between
+   * batches of frames (progress). Throws InputError when the source is not readable at all.
+   */
+  read(sink: CaptureSink, onBatch: () => void, signal?: AbortSignal): Promise<SourceSummary>;
+}
+
+export interface SourceSummary extends Omit<CaptureSummary, 'format'> {
+  format: CaptureFormat;
+  /** Set by a live source. */
+  live?: LiveCaptureInfo;
+}

@@ -2,7 +2,7 @@
  * The JSON document of SPEC.md §5 (`kwire read --json`, and what `analyze()` returns). Fields
  * that later stages fill (protocol, path, tls, findings …) are added to these types as they land.
  */
-import type { CaptureFormat } from './capture.js';
+import type { CaptureFormat, LiveCaptureInfo } from './capture.js';
 import type { FlowState, FlowRecord } from './flow.js';
 import type { TunnelInfo } from './packet.js';
 import type { FlowAnalysis, HttpInfo, Protocol, SshInfo, TlsInfo } from './protocol.js';
@@ -27,8 +27,12 @@ export interface CaptureJson {
   dropped: number | null;
   /** What TCP reassembly met and every budget it enforced, counted (flow/ FlowTable stats). */
   reassembly: ReassemblyCounts;
+  /** Present when TLS secrets were given (`--keylog`, a pcapng Decryption Secrets Block): lines that gave a secret, lines skipped. */
+  keylog?: { file: string | null; secrets: number; badLines: number };
   /** Present when the run was stopped (SIGINT, SIGTERM) before the end of its source. */
   interrupted?: true;
+  /** A live capture (`kwire sniff`): interface, backend, filter, packets received and dropped (an addition to SPEC.md §5). */
+  live?: LiveCaptureInfo;
 }
 
 export interface ReassemblyCounts {

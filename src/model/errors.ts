@@ -19,3 +19,11 @@ export class InputError extends KwireError {
     this.name = 'InputError';
   }
 }
+
+/** A live interface cannot be captured (`kwire sniff`), or its `--write` file cannot be written: exit 2. */
+export class LiveCaptureError extends KwireError {
+  constructor(code: 'NO_SUCH_INTERFACE' | 'CAPTURE_PERMISSION' | 'BAD_FILTER' | 'CAPTURE_FAILED' | 'NO_BACKEND' | 'UNWRITABLE', message: string) {
+    super(code, message);
+    this.name = 'LiveCaptureError';
+  }
+}

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { CommPath, Via } from '../../../src/model/document.js';
+import type { CommPath, KwireDocument, Via } from '../../../src/model/document.js';
 import type { RuleId } from '../../../src/model/finding.js';
 import { ADDR } from './topology.js';
 import * as s from './stacks.js';
@@ -47,6 +47,17 @@ export interface FlowExpect {
   server: string | null;
   /** The rule ids of the flow's findings, sorted: exactly these fire, nothing else. */
   rules: RuleId[];
+}
+
+/** What a test compares with the table: each flow's placement and its sorted rule ids. */
+export function placements(doc: KwireDocument): FlowExpect[] {
+  return doc.flows.map((flow) => ({
+    path: flow.path,
+    via: flow.via,
+    client: flow.roles.client,
+    server: flow.roles.server,
+    rules: doc.findings.filter((finding) => finding.flowId === flow.id).map((finding) => finding.rule).sort(),
+  }));
 }
 
 export interface Scenario {

@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// `npm run bench` (after run.mjs), or alone: the live variant. Replays the benchmark capture with
+// tcpreplay over a veth pair between two network namespaces at fixed packet rates while
+// `kwire sniff` captures on the other end, pinned to one core (with its tcpdump, for that
+// backend), and reports what kwire analysed, what the kernel and kwire dropped, and what was lost
+// in all (sent minus analysed). Writes a dated section into bench/RESULTS.md. Needs root and tcpreplay.
+//   node bench/live.mjs [--file bench/out/bench.pcap] [--rates 100000,200000] [--backends cap,tcpdump] [--layouts one-core,split] [--loops 1]
+// Layouts (2 cores or more): `one-core` puts kwire and its capture process (tcpdump, the cap worker) on
+// core 1 and the replay on core 0; `split` leaves core 1 to kwire alone and puts the capture process
+// with the replay.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { killAll, run, runSync, start, waitExit, waitForLine, hasCommand } from './lib/proc.mjs';
+import { removeStaleNamespaces } from './lib/netns.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+const RESULTS = join(HERE, 'RESULTS.md');
+/** The namespaces carry our pid with the prefix of bench/lib/netns.mjs, whose clean-up removes stale ones. */
+const TX = `kwb${process.pid}-ltx`;
+const RX = `kwb${process.pid}-lrx`;
+const RUN_TIMEOUT_MS = 10 * 60_000;
+
+const { values: options } = parseArgs({
+  options: {
+    file: { type: 'string', default: join(HERE, 'out', 'bench.pcap') },
+    rates: { type: 'string', default: '100000,200000' },
+    backends: { type: 'string', default: 'cap,tcpdump' },
+    layouts: { type: 'string', default: 'one-core,split' },
+    loops: { type: 'string', default: '1' },
+  },
+});
+const file = resolve(options.file);
+const rates = options.rates.split(',').map((rate) => (rate === 'max' ? 'max' : Number(rate)));
+const backends = options.backends.split(',');
+const layouts = options.layouts.split(',');
+const loops = Number(options.loops);
+
+function unavailable() {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, capture)';
+  if (!existsSync(file)) return `${relative(process.cwd(), file)} does not exist (node bench/make-capture.mjs)`;
+  for (const tool of ['ip', 'tcpreplay', 'taskset']) if (!hasCommand(tool)) return `${tool} is not installed${tool === 'tcpreplay' ? ' (apt-get install tcpreplay)' : ''}`;
+  return null;
+}
+
+function createPair() {
+  removeStaleNamespaces();
+  for (const ns of [TX, RX]) {
+    runSync('ip', ['netns', 'add', ns]);
+    runSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+  runSync('ip', ['-n', TX, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', RX]);
+  for (const ns of [TX, RX]) {
+    // No IPv6: nothing of the namespaces' own joins the replayed traffic.
+    runSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    // Frames as they are in the file: no merging on receive.
+    if (hasCommand('ethtool')) runSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', 'eth0', 'gro', 'off'], { allowFail: true });
+    runSync('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  }
+}
+
+function destroyPair() {
+  for (const ns of [TX, RX]) runSync('ip', ['netns', 'del', ns], { allowFail: true });
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** One replay at `rate` packets/s (or as fast as tcpreplay goes) while kwire captures with `backend`. */
+async function measure(backend, rate, layout) {
+  const [kwireCpu, replayCpu] = cpus().length >= 2 ? ['1', '0'] : ['0', '0'];
+  // `ip netns exec` execs: the child's pid is kwire's.
+  const kwire = start('ip', ['netns', 'exec', RX, process.execPath, join(ROOT, 'bin', 'kwire'), 'sniff', '-i', 'eth0', '--backend', backend, '--no-db', '--json', '-q']);
+  let out = '';
+  kwire.stdout.on('data', (chunk) => { out += chunk; });
+  try {
+    await waitForLine(kwire, kwire.stderr, /kwire: listening on/, 30_000);
+    runSync('taskset', ['-a', '-p', '-c', kwireCpu, String(kwire.pid)]);
+    const captureProcesses = runSync('ps', ['-o', 'pid=', '--ppid', String(kwire.pid)]).split('\n').map((line) => line.trim()).filter(Boolean);
+    for (const pid of captureProcesses) runSync('taskset', ['-a', '-p', '-c', layout === 'split' ? replayCpu : kwireCpu, pid]);
+    // Batches of 100 with a nanosleep between them: the replay leaves time on its core instead of spinning.
+    const speed = rate === 'max' ? ['--topspeed'] : [`--pps=${rate}`, '--pps-multi=100', '--timer=nano'];
+    // -K loads the file into memory first: the disk does not set the pace.
+    const replay = await run('ip', ['netns', 'exec', TX, 'taskset', '-c', replayCpu, 'tcpreplay', '-K', `--loop=${loops}`, ...speed, '-i', 'eth0', file], { timeoutMs: RUN_TIMEOUT_MS });
+    const sent = Number(/Actual: (\d+) packets/.exec(replay.stdout)?.[1]);
+    const seconds = Number(/sent in ([\d.]+) seconds/.exec(replay.stdout)?.[1]);
+    await new Promise((done) => setTimeout(done, 2000)); // the queue drains
+    const cpu = { kwire: cpuSeconds(kwire.pid), capture: captureProcesses.reduce((sum, pid) => sum + cpuSeconds(pid), 0) };
+    kwire.kill('SIGINT');
+    await waitExit(kwire, 120_000);
+    const { capture, flows } = JSON.parse(out);
+    const live = capture.live;
+    return {
+      layout, backend, rate, sent, seconds, pps: Math.round(sent / seconds), analysed: capture.packets, received: live.received,
+      kernel: live.droppedByKernel, kwireDrops: live.droppedByKwire, lost: sent - capture.packets, flows: flows.length,
+      kwireCpu: cpu.kwire, captureCpu: cpu.capture,
+    };
+  } finally {
+    kwire.kill('SIGKILL');
+  }
+}
+
+/** tcpreplay prints its version on stderr. */
+function tcpreplayVersion() {
+  const result = spawnSync('tcpreplay', ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  return `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n')[0].trim();
+}
+
+function section(rows) {
+  const now = new Date().toISOString().replace('T', ' ').slice(0, 16);
+  const count = (n) => (n === null || n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('en-US'));
+  const lines = [
+    `## ${now} UTC — live capture (kwire sniff), ${relative(ROOT, file)} replayed over a veth pair${loops > 1 ? `, ${loops} loops` : ''}`,
+    '',
+    `- CPU: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; load average at start ${loadAtStart}; node ${process.version}; ${tcpreplayVersion()}`,
+    '- how: `tcpreplay -K --pps=RATE --pps-multi=100 --timer=nano` on one end of a veth pair between two network',
+    '  namespaces, pinned to core 0 with the kernel\'s delivery (which runs in the sender\'s context on a veth);',
+    '  `kwire sniff -i eth0 --no-db --json -q` on the other end, pinned with `taskset` (all its threads) to core 1.',
+    '  Layout `one-core`: kwire\'s capture process (tcpdump, or the cap worker) on core 1 too; `split`: on core 0, beside',
+    '  the replay. SIGINT 2 s after the replay. "lost" is packets sent minus packets analysed: drops anywhere (the',
+    '  kernel, kwire), counted or not.',
+    '',
+    '| layout | backend | target pps | achieved pps | sent | analysed | received | dropped by kernel | dropped by kwire | lost | flows | CPU s kwire | CPU s capture process |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((row) =>
+      `| ${row.layout} | ${row.backend} | ${row.rate === 'max' ? 'max' : count(row.rate)} | ${count(row.pps)} | ${count(row.sent)} | ${count(row.analysed)} | ` +
+      `${count(row.received)} | ${row.kernel === null ? 'unknown (cap)' : count(row.kernel)} | ${count(row.kwireDrops)} | ${count(row.lost)} | ${count(row.flows)} | ` +
+      `${row.kwireCpu.toFixed(2)} | ${row.captureCpu.toFixed(2)} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function writeResults(text) {
+  const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n\n';
+  const at = old.indexOf('\n## ');
+  writeFileSync(RESULTS, at < 0 ? `${old}\n${text}` : `${old.slice(0, at + 1)}${text}\n${old.slice(at + 1)}`);
+}
+
+const loadAtStart = loadavg().map((n) => n.toFixed(2)).join(' ');
+
+async function main() {
+  const reason = unavailable();
+  if (reason) {
+    console.log(`bench live: skipped: ${reason}`);
+    return;
+  }
+  const stopAll = () => { killAll(); destroyPair(); process.exit(1); };
+  process.once('SIGINT', stopAll).once('SIGTERM', stopAll);
+  const rows = [];
+  createPair();
+  try {
+    for (const layout of layouts) {
+      for (const backend of backends) {
+        for (const rate of rates) {
+          const row = await measure(backend, rate, layout);
+          console.log(JSON.stringify(row));
+          rows.push(row);
+        }
+      }
+    }
+  } finally {
+    killAll();
+    destroyPair();
+  }
+  const text = section(rows);
+  writeResults(text);
+  console.log(`\n${text}\nbench live: written to ${relative(process.cwd(), RESULTS)}`);
+}
+
+main().catch((error) => {
+  console.error(`bench live: ${error.message}`);
+  killAll();
+  destroyPair();
+  process.exit(1);
+});

@@ -1,0 +1,187 @@
+/**
+ * A live capture made by another process that writes a pcap stream on its stdout — tcpdump, or
+ * kwire's cap worker — read by the same reader as a file (readCapture). The process says
+ * `listening on` on stderr once the interface is open (or why it is not), reports its statistics
+ * there in tcpdump's words (on SIGUSR1, each second, and at its end), and stops on SIGINT after
+ * writing everything. When it stops on its own, the interface went down: every packet it wrote
+ * is kept.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { readCapture } from '../index.js';
+import type { CaptureSink, CaptureSummary, LiveBackend, LiveCaptureInfo, PacketSource, SourceSummary } from '../../model/capture.js';
+import { LiveCaptureError } from '../../model/errors.js';
+import { captureOpenError, interfaceState } from './errors.js';
+
+/** How to run a capture process. */
+export interface CaptureCommand {
+  backend: LiveBackend;
+  command: string;
+  args: string[];
+  timestamps: LiveCaptureInfo['timestamps'];
+  /** What the process's own stderr lines start with (`tcpdump: `). */
+  prefix: string;
+}
+
+/** Capture processes start in well under a second; one that does not is stuck. */
+const START_TIMEOUT_MS = 15_000;
+/** After SIGINT the process writes what it holds and its statistics; one that lingers is killed. */
+const STOP_TIMEOUT_MS = 5_000;
+const STATS_INTERVAL_MS = 1_000;
+/** stderr kept for the messages: its last part (statistics are parsed as they come). */
+const STDERR_KEPT = 16 << 10;
+
+/** The last counts the process printed (`N packets received by filter`, `N packets dropped by kernel` …). */
+export class CaptureStats {
+  received: number | null = null;
+  droppedByKernel: number | null = null;
+  droppedByKwire = 0;
+
+  /** Takes every count in `text`; later reports replace earlier ones (they are cumulative). */
+  parse(text: string): void {
+    const last = (pattern: RegExp) => {
+      let value: number | null = null;
+      for (const match of text.matchAll(pattern)) value = Number(match[1]);
+      return value;
+    };
+    this.received = last(/(\d+) packets? received by filter/g) ?? this.received;
+    const kernel = last(/(\d+) packets? dropped by kernel/g);
+    const nic = last(/(\d+) packets? dropped by interface/g);
+    if (kernel !== null || nic !== null) this.droppedByKernel = (kernel ?? 0) + (nic ?? 0);
+    this.droppedByKwire = last(/(\d+) packets? dropped by kwire/g) ?? this.droppedByKwire;
+  }
+}
+
+const NOTHING_CAPTURED: CaptureSummary = { format: 'pcap', linktypes: [], frames: 0, bytes: 0, damage: null };
+
+type CaptureProcess = ChildProcessByStdio<null, Readable, Readable>;
+
+export class PipedCaptureSource implements PacketSource {
+  readonly live = true;
+  private readonly stats = new CaptureStats();
+  private stderr = '';
+  private stopping = false;
+  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  /** Starts the process and waits until it listens; throws LiveCaptureError with its reason when it does not. */
+  static async open(command: CaptureCommand, iface: string, filter: string): Promise<PipedCaptureSource> {
+    // A process group of its own: Ctrl-C in a terminal reaches kwire only, which stops the process
+    // once (a second SIGINT would kill tcpdump before it prints its statistics).
+    const child = spawn(command.command, command.args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const source = new PipedCaptureSource(child, command, iface, filter);
+    await source.started();
+    return source;
+  }
+
+  private constructor(
+    private readonly child: CaptureProcess,
+    private readonly command: CaptureCommand,
+    readonly name: string,
+    private readonly filter: string,
+  ) {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      this.stderr = (this.stderr + text).slice(-STDERR_KEPT);
+      this.stats.parse(text);
+    });
+    this.exited = new Promise((resolve) => {
+      child.once('error', () => resolve({ code: null, signal: null }));
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  sourceBytes(): number {
+    return (this.child.stdout as Readable & { bytesRead?: number }).bytesRead ?? 0;
+  }
+
+  droppedSoFar(): number | null {
+    const { droppedByKernel, droppedByKwire } = this.stats;
+    return droppedByKernel === null && droppedByKwire === 0 ? null : (droppedByKernel ?? 0) + droppedByKwire;
+  }
+
+  async read(sink: CaptureSink, onBatch: () => void, signal?: AbortSignal): Promise<SourceSummary> {
+    const stop = () => void this.stop();
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
+    const askForStats = setInterval(() => this.child.kill('SIGUSR1'), STATS_INTERVAL_MS);
+    try {
+      // The stream ends when the process exits: stopped (SIGINT), or the interface went down.
+      const summary = await readCapture(this.child.stdout, this.name, sink, onBatch).catch((error: unknown) => {
+        // A process that died before its file header (killed at once) captured nothing.
+        if (this.sourceBytes() === 0 && (error as { code?: string }).code === 'NOT_A_CAPTURE') return NOTHING_CAPTURED;
+        throw error;
+      });
+      clearInterval(askForStats);
+      const { code, signal: killedBy } = await this.exit();
+      const ended = this.stopping ? null : this.endMessage() ?? `${this.command.backend} exited (${killedBy ?? code})`;
+      const live: LiveCaptureInfo = {
+        interface: this.name,
+        backend: this.command.backend,
+        filter: this.filter,
+        timestamps: this.command.timestamps,
+        received: this.stats.received ?? summary.frames,
+        droppedByKernel: this.stats.droppedByKernel,
+        droppedByKwire: this.stats.droppedByKwire,
+        ended,
+      };
+      // A process killed mid-write (the cap binding aborts when the interface goes) may leave half
+      // a record: that is where the capture ended, not damage.
+      return { ...summary, damage: ended === null ? summary.damage : null, format: 'live', live };
+    } finally {
+      clearInterval(askForStats);
+      signal?.removeEventListener('abort', stop);
+      await this.stop();
+    }
+  }
+
+  /** SIGINT (the process writes what it holds and its statistics), then SIGKILL if it lingers. */
+  private async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGINT');
+    await this.exit();
+  }
+
+  private async exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async started(): Promise<void> {
+    const listening = new Promise<boolean>((resolve) => {
+      const onData = () => {
+        if (!this.stderr.includes('listening on')) return;
+        this.child.stderr.off('data', onData);
+        resolve(true);
+      };
+      this.child.stderr.on('data', onData);
+      void this.exited.then(() => resolve(false));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), START_TIMEOUT_MS)));
+    const outcome = await Promise.race([listening, timeout]);
+    clearTimeout(timer);
+    if (outcome === true) return;
+    await this.stop();
+    if (outcome === 'timeout') throw new LiveCaptureError('CAPTURE_FAILED', `${this.name}: ${this.command.backend} did not start listening within ${START_TIMEOUT_MS / 1000} s`);
+    // Its own first word, else the first line of whatever it printed (one line for the user).
+    throw captureOpenError(this.name, this.filter, this.command.backend, this.ownLines()[0] ?? this.stderr.trim().split('\n')[0]);
+  }
+
+  /** The process's own message lines, without their prefix (`pcap_loop: `, `error: ` too). */
+  private ownLines(): string[] {
+    const { prefix } = this.command;
+    return this.stderr
+      .split('\n')
+      .filter((line) => line.startsWith(prefix) && !/listening on|packets? (captured|received by filter)/.test(line))
+      .map((line) => line.slice(prefix.length).replace(/^(pcap_loop|error):\s*/, ''));
+  }
+
+  /** Why the process stopped on its own: its last word, or the interface's state. */
+  private endMessage(): string | null {
+    return this.ownLines().at(-1) ?? interfaceState(this.name);
+  }
+}
