@@ -1,8 +1,8 @@
 import type { CaptureSink } from '../model/capture.js';
 import { MAX_CAPLEN, MAX_RECORD, RecordStreamReader } from './record-stream.js';
 
-/** Block types (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/). */
-const BlockType = {
+/** Block types (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/); live/pcapng-writer.ts writes the same. */
+export const BlockType = {
   SECTION_HEADER: 0x0a0d0d0a,
   INTERFACE_DESCRIPTION: 0x00000001,
   OBSOLETE_PACKET: 0x00000002,
@@ -12,16 +12,21 @@ const BlockType = {
   DECRYPTION_SECRETS: 0x0000000a,
 } as const;
 
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const BLOCK_HEADER_LENGTH = 12;
 /** Type, length and trailing length: what every block carries besides its body. */
 const BLOCK_FRAMING = 12;
 
-const OPTION_END = 0;
-const IF_TSRESOL = 9;
-const IF_TSOFFSET = 14;
-const ISB_IFRECV = 4;
-const ISB_IFDROP = 5;
+/** Option codes, by the block they belong to. */
+export const Option = {
+  END: 0,
+  SHB_USERAPPL: 4,
+  IF_NAME: 2,
+  IF_TSRESOL: 9,
+  IF_TSOFFSET: 14,
+  ISB_IFRECV: 4,
+  ISB_IFDROP: 5,
+} as const;
 
 /** Whether `buf` starts with a pcapng Section Header Block. */
 export function isPcapngMagic(buf: Buffer): boolean {
@@ -133,13 +138,13 @@ export class PcapngReader extends RecordStreamReader {
     let ticksPerSecond = 1e6;
     let tsOffset = 0;
     const optionsEnd = offset + length - 4;
-    const resolution = this.findOption(buf, offset + 16, optionsEnd, IF_TSRESOL, 1);
+    const resolution = this.findOption(buf, offset + 16, optionsEnd, Option.IF_TSRESOL, 1);
     if (resolution >= 0) {
       const exponent = buf[resolution]!;
       // The high bit says whether the exponent is of 2 or of 10.
       ticksPerSecond = exponent & 0x80 ? 2 ** (exponent & 0x7f) : 10 ** exponent;
     }
-    const offsetOption = this.findOption(buf, offset + 16, optionsEnd, IF_TSOFFSET, 8);
+    const offsetOption = this.findOption(buf, offset + 16, optionsEnd, Option.IF_TSOFFSET, 8);
     if (offsetOption >= 0) tsOffset = this.i64(buf, offsetOption);
     this.interfaceLinktypes.push(linktype);
     this.interfaceSnaplens.push(this.u32(buf, offset + 12));
@@ -194,8 +199,8 @@ export class PcapngReader extends RecordStreamReader {
     if (sectionIface >= this.sectionInterfaces) return;
     const iface = this.sectionBase + sectionIface;
     const optionsEnd = offset + length - 4;
-    const received = this.findOption(buf, offset + 20, optionsEnd, ISB_IFRECV, 8);
-    const dropped = this.findOption(buf, offset + 20, optionsEnd, ISB_IFDROP, 8);
+    const received = this.findOption(buf, offset + 20, optionsEnd, Option.ISB_IFRECV, 8);
+    const dropped = this.findOption(buf, offset + 20, optionsEnd, Option.ISB_IFDROP, 8);
     this.sink.interfaceStats({
       iface,
       ts: this.timestamp(iface, this.u32(buf, offset + 12), this.u32(buf, offset + 16)),
@@ -247,7 +252,7 @@ export class PcapngReader extends RecordStreamReader {
     while (pos + 4 <= end) {
       const optionCode = this.u16(buf, pos);
       const optionLength = this.u16(buf, pos + 2);
-      if (optionCode === OPTION_END || pos + 4 + optionLength > end) return -1;
+      if (optionCode === Option.END || pos + 4 + optionLength > end) return -1;
       if (optionCode === code) return optionLength >= minLength ? pos + 4 : -1;
       pos += 4 + ((optionLength + 3) & ~3);
     }

@@ -75,20 +75,9 @@ export interface FindingGroup {
 }
 
 /** A capture as the dashboard's header shows it, read again on every refresh: counts so far, and whether its writer finished. */
-export interface CaptureStatus {
-  id: number;
-  source: string;
-  format: string;
-  started: number;
-  finished: number | null;
-  /** Set when the writer finishes; a running capture's counts are in its progress rows. */
-  packets: number;
-  bytes: number;
+export interface CaptureStatus extends CaptureRow {
   decodeErrors: number;
   dropped: number | null;
-  /** Flows and findings stored so far. */
-  flows: number;
-  findings: number;
 }
 
 export interface ProgressRow {

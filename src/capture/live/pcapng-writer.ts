@@ -10,18 +10,9 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Frame } from '../../model/frame.js';
 import { LiveCaptureError } from '../../model/errors.js';
 import { MAX_CAPLEN } from '../record-stream.js';
+import { BYTE_ORDER_MAGIC, BlockType, Option } from '../pcapng.js';
 
 const BUFFER_BYTES = 1 << 20;
-const SHB = 0x0a0d0d0a;
-const IDB = 0x00000001;
-const EPB = 0x00000006;
-const ISB = 0x00000005;
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const OPT_END = 0;
-const SHB_USERAPPL = 4;
-const IF_NAME = 2;
-const ISB_IFRECV = 4;
-const ISB_IFDROP = 5;
 
 const pad4 = (n: number) => (n + 3) & ~3;
 
@@ -46,13 +37,13 @@ export class PcapngWriter {
     const appl = Buffer.from(application);
     const length = 24 + 4 + pad4(appl.length) + 4 + 4;
     this.reserve(length);
-    let at = this.blockStart(SHB, length);
+    let at = this.blockStart(BlockType.SECTION_HEADER, length);
     at = this.buf.writeUInt32LE(BYTE_ORDER_MAGIC, at);
     at = this.buf.writeUInt16LE(1, at);
     at = this.buf.writeUInt16LE(0, at);
     at = this.buf.writeBigInt64LE(-1n, at); // section length unknown
-    at = this.option(at, SHB_USERAPPL, appl);
-    this.blockEnd(at, OPT_END, length);
+    at = this.option(at, Option.SHB_USERAPPL, appl);
+    this.blockEnd(at, Option.END, length);
   }
 
   frame(frame: Frame): void {
@@ -61,7 +52,7 @@ export class PcapngWriter {
     const length = 32 + pad4(caplen);
     this.reserve(length);
     const buf = this.buf;
-    let at = this.blockStart(EPB, length);
+    let at = this.blockStart(BlockType.ENHANCED_PACKET, length);
     at = buf.writeUInt32LE(id, at);
     const micros = Math.round(frame.ts * 1e6);
     at = buf.writeUInt32LE(Math.floor(micros / 0x1_0000_0000), at);
@@ -81,14 +72,14 @@ export class PcapngWriter {
         const options = (stats.received === null ? 0 : 12) + (stats.dropped === null ? 0 : 12);
         const length = 20 + options + 4 + 4;
         this.reserve(length);
-        let at = this.blockStart(ISB, length);
+        let at = this.blockStart(BlockType.INTERFACE_STATISTICS, length);
         const micros = Math.round(stats.ts * 1e6);
         at = this.buf.writeUInt32LE(0, at);
         at = this.buf.writeUInt32LE(Math.floor(micros / 0x1_0000_0000), at);
         at = this.buf.writeUInt32LE(micros % 0x1_0000_0000, at);
-        if (stats.received !== null) at = this.u64Option(at, ISB_IFRECV, stats.received);
-        if (stats.dropped !== null) at = this.u64Option(at, ISB_IFDROP, stats.dropped);
-        this.blockEnd(at, OPT_END, length);
+        if (stats.received !== null) at = this.u64Option(at, Option.ISB_IFRECV, stats.received);
+        if (stats.dropped !== null) at = this.u64Option(at, Option.ISB_IFDROP, stats.dropped);
+        this.blockEnd(at, Option.END, length);
       }
       this.flush();
     } finally {
@@ -102,12 +93,12 @@ export class PcapngWriter {
     const name = Buffer.from(this.interfaceName);
     const length = 16 + 4 + pad4(name.length) + 4 + 4;
     this.reserve(length);
-    let at = this.blockStart(IDB, length);
+    let at = this.blockStart(BlockType.INTERFACE_DESCRIPTION, length);
     at = this.buf.writeUInt16LE(linktype, at);
     at = this.buf.writeUInt16LE(0, at);
     at = this.buf.writeUInt32LE(MAX_CAPLEN, at); // snaplen
-    at = this.option(at, IF_NAME, name);
-    this.blockEnd(at, OPT_END, length);
+    at = this.option(at, Option.IF_NAME, name);
+    this.blockEnd(at, Option.END, length);
     return id;
   }
 
