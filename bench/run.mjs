@@ -49,6 +49,10 @@ const TOOLS = [
     command: (path, scratch) => [process.execPath, [join(ROOT, 'bin', 'kwire'), 'read', path, '-q', '--db', join(scratch, 'kwire.db')]],
   },
   {
+    name: 'kwire+keys', what: 'read --json --keylog: the same with every TLS connection decrypted (the key log beside the capture)',
+    command: (path) => [process.execPath, [join(ROOT, 'bin', 'kwire'), 'read', path, '--keylog', path.replace(/\.pcap$/, '.keys'), '--no-db', '-q', '--json']],
+  },
+  {
     name: 'tcpdump', what: 'decodes and prints every packet (-n, no reassembly)',
     command: (path) => ['tcpdump', ['-n', '-r', path]],
   },
@@ -75,6 +79,7 @@ function unavailable(tool) {
     }
     return null;
   }
+  if (tool.name === 'kwire+keys' && !existsSync(file.replace(/\.pcap$/, '.keys'))) return `no key log beside ${relative(ROOT, file)} (make-capture.mjs writes one)`;
   return sh('sh', ['-c', `command -v ${tool.command('x', 'x')[0]}`]) ? null : `${tool.name} is not installed`;
 }
 

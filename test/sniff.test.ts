@@ -10,7 +10,7 @@
  * in finally, the namespaces removed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -331,6 +331,48 @@ describe('kwire sniff: what a user gets wrong (exit 2, one line naming the inter
       const replay = kwire(['read', saved, '--json', '--no-db', '-q']);
       expect((JSON.parse(replay.stdout) as KwireDocument).capture.packets).toBe(3);
     } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('kwire sniff --keylog: a key log read as it grows', () => {
+  const missing = ['tcpdump', 'curl', 'openssl'].filter((tool) => !hasTool(tool));
+  const why = process.getuid?.() !== 0 ? 'needs root to capture' : missing.length > 0 ? `${missing.join(', ')} not installed` : null;
+
+  it.skipIf(why !== null)(`decrypts a connection whose keys were written after kwire started${why ? ` (skipped: ${why})` : ''}`, async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'kwire-sniff-keylog-'));
+    const port = String(21_000 + (process.pid % 20_000));
+    const keys = path.join(work, 'keys.log');
+    writeFileSync(keys, ''); // empty when kwire starts: curl appends its secrets later
+    spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+      '-keyout', path.join(work, 'key.pem'), '-out', path.join(work, 'cert.pem')], { stdio: 'ignore', timeout: STEP_TIMEOUT_MS });
+    const server = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', path.join(work, 'cert.pem'), '-key', path.join(work, 'key.pem'), '-tls1_3', '-www'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const run = spawn(process.execPath, [KWIRE, 'sniff', '-i', 'lo', `tcp port ${port}`, '--backend', 'tcpdump', '--keylog', keys, '--no-db', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    run.stdout!.on('data', (chunk) => (out += chunk));
+    const exited = new Promise<number | null>((resolve) => run.once('close', resolve));
+    try {
+      await waitForOutput(server, 'ACCEPT');
+      await waitForOutput(run, 'kwire: listening on');
+      const curl = spawnSync('curl', ['-sk', '--tlsv1.3', '--http1.1', '--max-time', '5', `https://127.0.0.1:${port}/kwire-keylog-test`], {
+        env: { ...process.env, SSLKEYLOGFILE: keys }, timeout: STEP_TIMEOUT_MS, encoding: 'utf8',
+      });
+      expect(curl.status, curl.stderr).toBe(0);
+      expect(readFileSync(keys, 'utf8')).toContain('CLIENT_HANDSHAKE_TRAFFIC_SECRET');
+      await sleep(1_500); // a tick of the live clock reads what was appended
+      run.kill('SIGINT');
+      const timer = setTimeout(() => run.kill('SIGKILL'), 3 * STEP_TIMEOUT_MS);
+      expect(await exited).toBe(0);
+      clearTimeout(timer);
+      const doc = JSON.parse(out) as KwireDocument;
+      expect(doc.capture.keylog).toMatchObject({ file: keys, badLines: 0 });
+      const flow = doc.flows.find((candidate) => candidate.dport === Number(port))!;
+      expect(flow.tls).toMatchObject({ version: '1.3', clientAuthEvidence: 'decrypted', clientCertRequested: false });
+      expect(flow.http?.requests.map((request) => `${request.method} ${request.target} ${request.status}`)).toEqual(['GET /kwire-keylog-test 200']);
+    } finally {
+      await stopKwire(run);
+      server.kill('SIGKILL');
       rmSync(work, { recursive: true, force: true });
     }
   }, 60_000);
