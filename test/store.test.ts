@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { kwire } from './helpers/cli.js';
 import { repoRoot } from './helpers/corpus.js';
-import { syntheticPcap } from './helpers/synthetic.js';
+import { syntheticPcap, twoPartCapture } from './helpers/synthetic.js';
 import { SCHEMA_VERSION, StoreReader, type StoreError } from '../src/store/index.js';
 
 const sample = 'captures/sample-tls-http.pcap';
@@ -185,32 +185,15 @@ describe('a writer that stops', () => {
   it('is seen by a reader while it runs (flows are flushed by time, not only at the end)', async () => {
     const db = path.join(scratch(), 'kwire.db');
     const { child, exited } = writerOnStdin(db);
-    // A capture that arrives in two parts, as from a live tcpdump, an hour apart: the first
-    // packet of the second part ends the first part's connections (their 30 s linger is over).
-    const first = await bytesOf(syntheticPcap({ connections: 100, segmentsPerConnection: 1, concurrent: 1, payloadBytes: 200 }));
-    const second = (await bytesOf(syntheticPcap({ connections: 200, segmentsPerConnection: 1, concurrent: 1, payloadBytes: 200, startTs: 1_700_003_600 }))).subarray(24);
-    const firstPacketOfSecond = recordBoundary(second, 0, 1);
-    child.stdin!.write(Buffer.concat([first, second.subarray(0, firstPacketOfSecond)]));
+    const { first, rest } = await twoPartCapture();
+    child.stdin!.write(first);
     expect(await waitFor(() => flowsStored(db) === 100, 5_000), 'the first part, stored while the writer waits for more').toBe(true);
     expect(child.exitCode).toBeNull();
-    child.stdin!.end(second.subarray(firstPacketOfSecond));
+    child.stdin!.end(rest);
     expect((await exited).code).toBe(0);
     expect(flowsStored(db)).toBe(300);
   }, 60_000);
 });
-
-/** The offset just after `count` pcap records, counting from `start`. */
-function recordBoundary(records: Buffer, start: number, count: number): number {
-  let offset = start;
-  for (let i = 0; i < count; i++) offset += 16 + records.readUInt32LE(offset + 8);
-  return offset;
-}
-
-async function bytesOf(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('databases kwire cannot use', () => {
   const sampleInto = (db: string) => kwire(['read', sample, '-q', '--db', db]);

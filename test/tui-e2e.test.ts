@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { kwire } from './helpers/cli.js';
 import { repoRoot } from './helpers/corpus.js';
-import { syntheticPcap } from './helpers/synthetic.js';
+import { twoPartCapture } from './helpers/synthetic.js';
 import { TmuxSession } from './helpers/tmux.js';
 import { StoreReader } from '../src/store/index.js';
 
@@ -94,12 +94,9 @@ describe('kwire tui in a terminal', () => {
       writer = spawn(process.execPath, [bin, 'read', '-', '--db', db, '-q'], { stdio: ['pipe', 'ignore', 'ignore'] });
       writer.stdin.on('error', () => {}); // EPIPE if the writer is gone
 
-      // A capture that comes in two parts an hour apart, as from a live tcpdump: the writer stores
-      // the first part's 100 flows while it waits for the rest (test/store.test.ts does the same).
-      const first = await bytesOf(syntheticPcap({ connections: 100, segmentsPerConnection: 1, concurrent: 1, payloadBytes: 200 }));
-      const second = (await bytesOf(syntheticPcap({ connections: 200, segmentsPerConnection: 1, concurrent: 1, payloadBytes: 200, startTs: 1_700_003_600 }))).subarray(24);
-      const firstPacketOfSecond = 16 + second.readUInt32LE(8);
-      writer.stdin.write(Buffer.concat([first, second.subarray(0, firstPacketOfSecond)]));
+      // A capture in two parts, as from a live tcpdump: the writer stores the first part's 100 flows while it waits for the rest.
+      const { first, rest } = await twoPartCapture();
+      writer.stdin.write(first);
       seen = await tmux.waitFor((screen) => screen.includes('running  #2 stdin') && screen.includes('1/100  sort time'));
       expect(seen.ok, seen.screen).toBe(true);
       expect(tableRows(seen.screen)).toHaveLength(20);
@@ -109,7 +106,7 @@ describe('kwire tui in a terminal', () => {
       seen = await tmux.waitFor((screen) => /100 flows/.test(screen) && screen.includes('running since'));
       expect(seen.ok, seen.screen).toBe(true);
 
-      writer.stdin.end(second.subarray(firstPacketOfSecond));
+      writer.stdin.end(rest);
       seen = await tmux.waitFor((screen) => screen.includes('finished  #2 stdin') && /300 flows/.test(screen));
       expect(seen.ok, seen.screen).toBe(true);
       expect(seen.screen).toMatch(/other +300 /);
@@ -182,8 +179,3 @@ function storedFlows(db: string): number {
   }
 }
 
-async function bytesOf(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}

@@ -107,3 +107,20 @@ function frame(from: Endpoint, to: Endpoint, seq: number, ack: number, flags: nu
   payload?.copy(buf, tcp + TCP);
   return buf;
 }
+
+/**
+ * A capture that arrives in two parts an hour apart, as from a live tcpdump: `first` holds 100
+ * connections and the first packet of the second part, which ends them (their 30 s linger is
+ * over), so a writer stores them while it waits; `rest` holds the other 200 connections.
+ */
+export async function twoPartCapture(): Promise<{ first: Buffer; rest: Buffer }> {
+  const part = async (connections: number, startTs?: number) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of syntheticPcap({ connections, segmentsPerConnection: 1, concurrent: 1, payloadBytes: 200, startTs })) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const early = await part(100);
+  const late = (await part(200, 1_700_003_600)).subarray(24); // without its global header
+  const firstPacket = 16 + late.readUInt32LE(8);
+  return { first: Buffer.concat([early, late.subarray(0, firstPacket)]), rest: late.subarray(firstPacket) };
+}
