@@ -307,10 +307,10 @@ BPF expression as tcpdump takes it. Needs root, or node with the capture capabil
   --duration S     stop after S seconds
   -c, --count N    stop after N packets
   -w, --write FILE also save the raw packets as pcapng (as tcpdump -w), to replay with 'kwire read FILE'
-  --backend NAME   auto (default: cap when it loaded, else tcpdump), cap (libpcap in-process through
-                   the optional cap module: timestamps taken on arrival, kernel drops unknown), or
-                   tcpdump (runs tcpdump -i IFACE --immediate-mode -U -s 0 -w - FILTER: the kernel's
-                   timestamps and drop counts)
+  --backend NAME   auto (default: cap when it loaded, else tcpdump); cap (libpcap through the optional
+                   cap module, in a capture process of kwire's: timestamps taken on arrival, kernel
+                   drops unknown); or tcpdump (tcpdump -i IFACE --immediate-mode -U -s 0 -w - FILTER:
+                   the kernel's timestamps and drop counts)
 
 ${COMMON_OPTIONS}
 
