@@ -1,5 +1,5 @@
 /** Child processes of the test stacks: waiting for a ready line, stopping, and whether a pid lives. All bounded. */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export const STEP_TIMEOUT_MS = 10_000;
 
@@ -43,5 +43,25 @@ export function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Records with tcpdump into `file` while `traffic` runs: `prefix` runs it elsewhere (`ip netns exec
+ * NS`), `iface` and `filter` say what it hears. -Z root: tcpdump would otherwise drop to its own
+ * user, who cannot write in a private temp dir; --immediate-mode: without it, packets still in the
+ * kernel's ring when tcpdump stops are lost.
+ */
+export async function tcpdumpWhile(prefix: string[], iface: string, filter: string, file: string, traffic: () => Promise<void>): Promise<void> {
+  const command = [...prefix, 'tcpdump', '-i', iface, '--immediate-mode', '-U', '-s', '0', '-Z', 'root', '-w', file, filter];
+  const tcpdump = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const life = setTimeout(() => tcpdump.kill('SIGKILL'), 4 * STEP_TIMEOUT_MS);
+  try {
+    await waitForOutput(tcpdump, 'listening on');
+    await traffic();
+    await sleep(400); // the last segments (FIN, RST) reach the capture
+  } finally {
+    clearTimeout(life);
+    await stop(tcpdump);
   }
 }

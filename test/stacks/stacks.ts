@@ -12,7 +12,7 @@ import https from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STEP_TIMEOUT_MS, alive, sleep, stop, waitForOutput } from './processes.js';
+import { STEP_TIMEOUT_MS, alive, stop, tcpdumpWhile, waitForOutput } from './processes.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -294,19 +294,6 @@ export function buildGo(work: string): GoBinaries {
 // ---- capture ----
 
 /** Records the traffic to and from `port` into `file` while `traffic` runs. */
-export async function capture(net: Netns, file: string, port: number, traffic: () => Promise<void>): Promise<void> {
-  // -Z root: tcpdump would otherwise drop to its own user, who cannot write in a private temp dir;
-  // --immediate-mode: without it, packets still in the kernel's ring when tcpdump stops are lost
-  const tcpdump = spawn('tcpdump', ['-i', net.iface, '--immediate-mode', '-U', '-s', '0', '-Z', 'root', '-w', file, `tcp port ${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const life = setTimeout(() => tcpdump.kill('SIGKILL'), 4 * STEP_TIMEOUT_MS);
-  try {
-    await waitForOutput(tcpdump, 'listening on');
-    await traffic();
-    await sleep(300); // the last segments (FIN, RST) reach the capture
-  } finally {
-    clearTimeout(life);
-    await stop(tcpdump);
-  }
+export function capture(net: Netns, file: string, port: number, traffic: () => Promise<void>): Promise<void> {
+  return tcpdumpWhile([], net.iface, `tcp port ${port}`, file, traffic);
 }

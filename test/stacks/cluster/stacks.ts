@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GoBinaries } from '../stacks.js';
-import { STEP_TIMEOUT_MS, sleep, stop, waitForOutput } from '../processes.js';
+import { STEP_TIMEOUT_MS, stop, tcpdumpWhile, waitForOutput } from '../processes.js';
 import type { ClusterPki, KeyPair } from './pki.js';
 import type { Host, Topology } from './topology.js';
 
@@ -202,19 +202,6 @@ export function ssh(host: Host, address: string) {
 // ---- capture ----
 
 /** Records every TCP frame crossing the bridge into `file` while `traffic` runs. */
-export async function capture(c: Ctx, file: string, traffic: () => Promise<void>): Promise<void> {
-  // -Z root: tcpdump would otherwise drop to its own user, who cannot write in a private temp dir;
-  // --immediate-mode: without it, packets still in the kernel's ring when tcpdump stops are lost.
-  const tcpdump = spawn('ip', ['netns', 'exec', c.topo.bridgeNs, 'tcpdump', '-i', 'br0', '--immediate-mode', '-U', '-s', '0', '-Z', 'root', '-w', file, 'tcp'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const life = setTimeout(() => tcpdump.kill('SIGKILL'), 4 * STEP_TIMEOUT_MS);
-  try {
-    await waitForOutput(tcpdump, 'listening on');
-    await traffic();
-    await sleep(400); // the last segments (FIN, RST) reach the capture
-  } finally {
-    clearTimeout(life);
-    await stop(tcpdump);
-  }
+export function capture(c: Ctx, file: string, traffic: () => Promise<void>): Promise<void> {
+  return tcpdumpWhile(['ip', 'netns', 'exec', c.topo.bridgeNs], 'br0', 'tcp', file, traffic);
 }
