@@ -35,11 +35,7 @@ export function pathMatrix(flows: FlowJson[], findings: Finding[]): MatrixRow[] 
 
 /** Findings grouped by rule and severity, worst first, then by rule id. */
 export function groupFindings(findings: Finding[]): Finding[][] {
-  const groups = new Map<string, Finding[]>();
-  for (const finding of findings) {
-    const key = `${finding.rule} ${finding.severity}`;
-    groups.set(key, [...(groups.get(key) ?? []), finding]);
-  }
+  const groups = groupBy(findings, (finding) => `${finding.rule} ${finding.severity}`);
   return [...groups.values()].sort((a, b) => SEVERITIES.indexOf(b[0].severity) - SEVERITIES.indexOf(a[0].severity) || a[0].rule.localeCompare(b[0].rule));
 }
 
@@ -51,9 +47,19 @@ export function fixesOf(group: Finding[]): { remediation: string; paths: string[
 }
 
 export function findingsByFlow(findings: Finding[]): Map<number, Finding[]> {
-  const byFlow = new Map<number, Finding[]>();
-  for (const finding of findings) byFlow.set(finding.flowId, [...(byFlow.get(finding.flowId) ?? []), finding]);
-  return byFlow;
+  return groupBy(findings, (finding) => finding.flowId);
+}
+
+/** Items by key, in their order; one pass, each list appended to in place (a capture may hold a hundred thousand findings of one rule). */
+function groupBy<K, T>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
 
 export function severityCounts(findings: Finding[]): Map<Severity, number> {
