@@ -309,8 +309,9 @@ BPF expression as tcpdump takes it. Needs root, or node with the capture capabil
   -w, --write FILE also save the raw packets as pcapng (as tcpdump -w), to replay with 'kwire read FILE'
   --backend NAME   auto (default: cap when it loaded, else tcpdump); cap (libpcap through the optional
                    cap module, in a capture process of kwire's: timestamps taken on arrival, kernel
-                   drops unknown); or tcpdump (tcpdump -i IFACE --immediate-mode -U -s 0 -w - FILTER:
-                   the kernel's timestamps and drop counts)
+                   drops unknown); or tcpdump (tcpdump -i IFACE -B 65536 -U -s 0 -w - FILTER: the
+                   kernel's timestamps and drop counts; packets arrive up to a second late, and a
+                   stop waits that second so that none is lost)
 
 ${COMMON_OPTIONS}
 

@@ -33,5 +33,7 @@ export function capCommand(iface: string, filter: string): CaptureCommand {
     args: [fileURLToPath(new URL('./cap-worker.js', import.meta.url)), iface, filter],
     timestamps: 'arrival',
     prefix: 'kwire-cap: ',
+    // Immediate mode, and the worker writes everything on SIGINT.
+    holdsUpToMs: 0,
   };
 }

@@ -9,7 +9,7 @@ import type { CaptureSink, LiveBackend, PacketSource, SourceSummary } from '../.
 import { LiveCaptureError } from '../../model/errors.js';
 import { capCommand, loadCap, type CapModule } from './cap.js';
 import { PcapngWriter } from './pcapng-writer.js';
-import { PipedCaptureSource } from './piped.js';
+import { ENOUGH_PACKETS, PipedCaptureSource } from './piped.js';
 import { findTcpdump, tcpdumpCommand } from './tcpdump.js';
 
 export { PcapngWriter } from './pcapng-writer.js';
@@ -112,7 +112,7 @@ class LiveSession implements PacketSource {
         frames++;
         writer?.frame(frame);
         sink.frame(frame);
-        if (frames === limit) stop.abort();
+        if (frames === limit) stop.abort(ENOUGH_PACKETS);
       },
       secrets: (type, data) => sink.secrets(type, data),
       interfaceStats: (stats) => sink.interfaceStats(stats),

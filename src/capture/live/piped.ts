@@ -21,7 +21,18 @@ export interface CaptureCommand {
   timestamps: LiveCaptureInfo['timestamps'];
   /** What the process's own stderr lines start with (`tcpdump: `). */
   prefix: string;
+  /**
+   * How long the process may hold packets it has captured but not yet written, and would lose if
+   * stopped (tcpdump: libpcap's block in hand). A stop waits that long before SIGINT.
+   */
+  holdsUpToMs: number;
 }
+
+/**
+ * The reason a session aborts with once it has every packet it wants (--count): nothing the
+ * process still holds is needed, so the stop does not wait for it.
+ */
+export const ENOUGH_PACKETS = 'enough packets';
 
 /** Capture processes start in well under a second; one that does not is stuck. */
 const START_TIMEOUT_MS = 15_000;
@@ -100,7 +111,7 @@ export class PipedCaptureSource implements PacketSource {
   }
 
   async read(sink: CaptureSink, onBatch: () => void, signal?: AbortSignal): Promise<SourceSummary> {
-    const stop = () => void this.stop();
+    const stop = () => void this.stop(signal?.reason !== ENOUGH_PACKETS);
     signal?.addEventListener('abort', stop, { once: true });
     if (signal?.aborted) stop();
     const askForStats = setInterval(() => this.child.kill('SIGUSR1'), STATS_INTERVAL_MS);
@@ -134,11 +145,22 @@ export class PipedCaptureSource implements PacketSource {
     }
   }
 
-  /** SIGINT (the process writes what it holds and its statistics), then SIGKILL if it lingers. */
-  private async stop(): Promise<void> {
+  /**
+   * SIGINT (the process writes what it holds and its statistics), then SIGKILL if it lingers.
+   * `drain`: first wait until the packets the process may still hold have been written.
+   */
+  private async stop(drain = false): Promise<void> {
+    if (this.stopping) return this.exit().then(() => undefined);
     this.stopping = true;
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGINT');
+    if (drain && this.command.holdsUpToMs > 0 && this.running()) {
+      await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, this.command.holdsUpToMs))]);
+    }
+    if (this.running()) this.child.kill('SIGINT');
     await this.exit();
+  }
+
+  private running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   private async exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
