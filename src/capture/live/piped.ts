@@ -6,7 +6,11 @@
  * writing everything. When it stops on its own, the interface went down: every packet it wrote
  * is kept.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { readCapture } from '../index.js';
 import type { CaptureSink, CaptureSummary, LiveBackend, LiveCaptureInfo, PacketSource, SourceSummary } from '../../model/capture.js';
@@ -65,7 +69,28 @@ export class CaptureStats {
 
 const NOTHING_CAPTURED: CaptureSummary = { format: 'pcap', linktypes: [], frames: 0, bytes: 0, damage: null };
 
-type CaptureProcess = ChildProcessByStdio<null, Readable, Readable>;
+/** A capture process: stdout on a kernelPipe(), stderr piped. */
+type CaptureProcess = ChildProcess & { stderr: Readable };
+
+/**
+ * A kernel pipe for the process's stdout, through a FIFO unlinked once both ends are open. Node's
+ * 'pipe' stdio is a socketpair, where each of tcpdump's per-packet writes (-U) costs a socket
+ * buffer on both sides; a pipe's pages take many small writes. At 200,000 packets/s on one core
+ * that saves tcpdump about 0.8 µs per packet and kwire's reading about 0.5 µs (bench/RESULTS.md).
+ */
+function kernelPipe(): { read: number; write: number } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kwire-capture-'));
+  try {
+    const fifo = path.join(dir, 'pcap');
+    const made = spawnSync('mkfifo', ['-m', '600', fifo], { encoding: 'utf8' });
+    if (made.status !== 0) throw new LiveCaptureError('CAPTURE_FAILED', `cannot make a pipe for the capture: mkfifo ${made.error?.message ?? made.stderr.trim()}`);
+    // The reading end first, without waiting for a writer; then the writing end opens at once.
+    const read = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    return { read, write: openSync(fifo, constants.O_WRONLY) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export class PipedCaptureSource implements PacketSource {
   readonly live = true;
@@ -78,14 +103,23 @@ export class PipedCaptureSource implements PacketSource {
   static async open(command: CaptureCommand, iface: string, filter: string): Promise<PipedCaptureSource> {
     // A process group of its own: Ctrl-C in a terminal reaches kwire only, which stops the process
     // once (a second SIGINT would kill tcpdump before it prints its statistics).
-    const child = spawn(command.command, command.args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const source = new PipedCaptureSource(child, command, iface, filter);
+    const pipe = kernelPipe();
+    let child: CaptureProcess;
+    try {
+      child = spawn(command.command, command.args, { stdio: ['ignore', pipe.write, 'pipe'], detached: true }) as CaptureProcess;
+    } finally {
+      // The process has its own copy: the stream ends when the process closes it.
+      closeSync(pipe.write);
+    }
+    const source = new PipedCaptureSource(child, new Socket({ fd: pipe.read, readable: true, writable: false }), command, iface, filter);
     await source.started();
     return source;
   }
 
   private constructor(
     private readonly child: CaptureProcess,
+    /** The process's stdout. */
+    private readonly output: Socket,
     private readonly command: CaptureCommand,
     readonly name: string,
     private readonly filter: string,
@@ -102,7 +136,7 @@ export class PipedCaptureSource implements PacketSource {
   }
 
   sourceBytes(): number {
-    return (this.child.stdout as Readable & { bytesRead?: number }).bytesRead ?? 0;
+    return this.output.bytesRead;
   }
 
   droppedSoFar(): number | null {
@@ -117,7 +151,7 @@ export class PipedCaptureSource implements PacketSource {
     const askForStats = setInterval(() => this.child.kill('SIGUSR1'), STATS_INTERVAL_MS);
     try {
       // The stream ends when the process exits: stopped (SIGINT), or the interface went down.
-      const summary = await readCapture(this.child.stdout, this.name, sink, onBatch).catch((error: unknown) => {
+      const summary = await readCapture(this.output, this.name, sink, onBatch).catch((error: unknown) => {
         // A process that died before its file header (killed at once) captured nothing.
         if (this.sourceBytes() === 0 && (error as { code?: string }).code === 'NOT_A_CAPTURE') return NOTHING_CAPTURED;
         throw error;
@@ -188,6 +222,7 @@ export class PipedCaptureSource implements PacketSource {
     clearTimeout(timer);
     if (outcome === true) return;
     await this.stop();
+    this.output.destroy();
     if (outcome === 'timeout') throw new LiveCaptureError('CAPTURE_FAILED', `${this.name}: ${this.command.backend} did not start listening within ${START_TIMEOUT_MS / 1000} s`);
     // Its own first word, else the first line of whatever it printed (one line for the user).
     throw captureOpenError(this.name, this.filter, this.command.backend, this.ownLines()[0] ?? this.stderr.trim().split('\n')[0]);
