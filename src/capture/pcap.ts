@@ -89,13 +89,15 @@ export class PcapReader extends RecordStreamReader {
 
   private capturedLength(buf: Buffer, offset: number): number {
     const first = this.u32(buf, offset + 8);
+    if (this.lengthOrder === 'normal') return first;
     const second = this.u32(buf, offset + 12);
     return this.isSwapped(first, second) ? second : first;
   }
 
   private originalLength(buf: Buffer, offset: number): number {
-    const first = this.u32(buf, offset + 8);
     const second = this.u32(buf, offset + 12);
+    if (this.lengthOrder === 'normal') return second;
+    const first = this.u32(buf, offset + 8);
     return this.isSwapped(first, second) ? first : second;
   }
 

@@ -86,6 +86,8 @@ export class FlowTable {
   private readonly context: TableContext;
   private readonly connections = new Map<string, Connection>();
   private readonly keys = new FlowKeyBuilder();
+  /** The connection of the last packet, while it is in the table: the next packet's, most often. */
+  private lastConnection: Connection | undefined = undefined;
   /** Connections under the established timeout, and the others (Connection.longLived), each by last activity. */
   private readonly longIdle = new IdleList<Connection>();
   private readonly shortIdle = new IdleList<Connection>();
@@ -112,7 +114,7 @@ export class FlowTable {
     const keys = this.keys;
     keys.build(pkt);
     const tcp = pkt.tcp;
-    let connection = this.connections.get(keys.key);
+    let connection = keys.sameAsLast && this.lastConnection !== undefined ? this.lastConnection : this.connections.get(keys.key);
     if (
       connection !== undefined &&
       (tcp.flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN &&
@@ -123,6 +125,7 @@ export class FlowTable {
       connection = undefined;
     }
     connection ??= this.create(pkt, frame);
+    this.lastConnection = connection;
     connection.packet(keys.senderIsLow === connection.clientIsLow ? C2S : S2C, pkt, ts);
     this.enforceBudgets(connection);
     (connection.longLived ? this.longIdle : this.shortIdle).moveToTail(connection);
@@ -176,6 +179,7 @@ export class FlowTable {
   }
 
   private end(connection: Connection, reason: EndReason): void {
+    if (connection === this.lastConnection) this.lastConnection = undefined;
     connection.end(reason);
     connection.idleList?.remove(connection);
     if (this.connections.get(connection.key) === connection) this.connections.delete(connection.key);

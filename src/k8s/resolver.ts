@@ -12,7 +12,7 @@ import type { FlowRecord } from '../model/flow.js';
 import type { FlowAnalysis, Side } from '../model/protocol.js';
 import { DEFAULT_KUBELET_PORTS, type ClusterInfo } from './cluster.js';
 import { parseAddress } from './cidr.js';
-import { KONNECTIVITY_PORTS, PATHS, SIGNALS, VIAS, isKubernetesService, type Context, type Facts, type RoleKind } from './rules.js';
+import { KONNECTIVITY_PORTS, PATHS, SIGNALS, VIAS, isKubernetesService, type Clue, type Context, type Facts, type RoleKind, type SignalRow } from './rules.js';
 
 export interface Role {
   kind: RoleKind;
@@ -29,6 +29,11 @@ const MAX_LEARNT = 4096;
 
 /** The only kinds worth remembering by address: pods and services come and go. */
 const LEARNABLE: ReadonlySet<RoleKind> = new Set(['apiserver', 'node', 'kubelet']);
+
+const SIGNALS_OF: Record<Side, readonly SignalRow[]> = {
+  client: SIGNALS.filter((row) => row.side === 'client'),
+  server: SIGNALS.filter((row) => row.side === 'server'),
+};
 
 export class PathResolver {
   private readonly learnt = new Map<string, { role: Role; evidence: string }>();
@@ -65,18 +70,24 @@ export class PathResolver {
     const cluster = this.context.cluster && clusterRole(this.context.cluster, side, facts);
     if (cluster) return { role: cluster, evidence: ['cluster file'] };
 
-    const matches = SIGNALS.filter((row) => row.side === side).flatMap((row) => {
+    // The first row that matches decides the kind; the later rows of that kind add their evidence.
+    let kind: RoleKind | null = null;
+    let name: string | null = null;
+    let identity: Clue | null = null;
+    const evidence: string[] = [];
+    for (const row of SIGNALS_OF[side]) {
+      if (kind !== null && row.kind !== kind) continue;
       const clue = row.match(facts, this.context);
-      return clue ? [{ row, clue }] : [];
-    });
-    if (matches.length > 0) {
-      const kind = matches[0].row.kind;
-      const agreeing = matches.filter((match) => match.row.kind === kind);
-      const name = agreeing.find((match) => match.clue.name !== null)?.clue.name ?? this.learntName(address, kind);
-      const role = { kind, name };
-      const identity = agreeing.find((match) => match.row.identity);
-      if (identity && LEARNABLE.has(kind)) this.learn(address, role, identity.clue.evidence);
-      return { role, evidence: agreeing.map((match) => match.clue.evidence) };
+      if (clue === null) continue;
+      kind = row.kind;
+      name ??= clue.name;
+      if (row.identity) identity ??= clue;
+      evidence.push(clue.evidence);
+    }
+    if (kind !== null) {
+      const role = { kind, name: name ?? this.learntName(address, kind) };
+      if (identity && LEARNABLE.has(kind)) this.learn(address, role, identity.evidence);
+      return { role, evidence };
     }
     const learnt = this.learnt.get(address);
     return learnt ? { role: learnt.role, evidence: [`earlier flow: ${learnt.evidence}`] } : { role: null, evidence: [] };
