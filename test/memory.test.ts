@@ -1,9 +1,14 @@
 /**
  * Bounded memory (DESIGN.md budgets): a capture of a gigabyte reads in about the memory of one of
- * three hundred megabytes. The capture is synthesised on the fly, so nothing is written to disk.
+ * three hundred megabytes, and the summary of a capture (a live one may run for days) does not
+ * grow with its connections. The captures are synthesised on the fly, so nothing is written to disk.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { expect, it } from 'vitest';
 import { analyze } from '../src/lib.js';
+import { repoRoot } from './helpers/corpus.js';
 import { syntheticPcap } from './helpers/synthetic.js';
 
 async function peakRss(connections: number): Promise<{ peak: number; flows: number; bytes: number }> {
@@ -27,4 +32,28 @@ it('reads a 1 GB capture in the memory of a 300 MB one', async () => {
   expect(large.flows).toBe(11_000);
   expect(large.bytes).toBeGreaterThan(3.5 * warm.bytes);
   expect(large.peak - warm.peak).toBeLessThan(48 * 1024 * 1024);
+}, 300_000);
+
+/** `kwire read -` (the summary, as sniff prints it) on a synthetic capture: the process's peak RSS. */
+async function cliPeakRss(connections: number): Promise<{ maxRss: number; summary: string }> {
+  const reportRss = 'data:text/javascript,process.on("exit",()=>process.stderr.write("maxrss "+process.resourceUsage().maxRSS*1024+"\\n"))';
+  const child = spawn(process.execPath, ['--import', reportRss, path.join(repoRoot, 'bin', 'kwire'), 'read', '-', '--no-db', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  child.stderr.on('data', (chunk) => (err += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  await pipeline(syntheticPcap({ connections, segmentsPerConnection: 2, concurrent: 50, payloadBytes: 100 }), child.stdin);
+  expect(await exited).toBe(0);
+  return { maxRss: Number(/maxrss (\d+)/.exec(err)?.[1]), summary: out };
+}
+
+it('prints the summary of 120,000 connections in the memory of 30,000: it counts them as they end', async () => {
+  // Each connection's record, kept, would cost kilobytes: 90,000 more of them, hundreds of megabytes.
+  const small = await cliPeakRss(30_000);
+  const large = await cliPeakRss(120_000);
+  expect(small.summary).toContain('flows    30,000 TCP connections');
+  expect(large.summary).toContain('flows    120,000 TCP connections');
+  expect(large.summary).toContain('… and 119,950 more connections');
+  expect(large.maxRss - small.maxRss).toBeLessThan(48 * 1024 * 1024);
 }, 300_000);

@@ -13,8 +13,9 @@ import { parseCommandLine, usage, UsageError, type CheckOptions, type ReadOption
 import type { KwireDocument } from '../model/document.js';
 import { SEVERITIES, type Severity } from '../model/finding.js';
 import { StoreReader, StoreWriter } from '../store/index.js';
-import { renderSummary } from './text.js';
-import { renderMarkdown } from './markdown.js';
+import { MAX_CONNECTION_ROWS, renderSummary } from './text.js';
+import { FLOWS_PER_RULE, renderMarkdown } from './markdown.js';
+import { Tally } from './tally.js';
 import { ProgressLine } from './progress.js';
 import type { DashboardRun } from '../tui/index.js';
 
@@ -79,6 +80,8 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
   const progress = showProgress ? new ProgressLine(process.stderr, input === null ? null : fileSize(input)) : null;
   const out = process.stdout;
   const bySeverity = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
+  // The summary is counted as flows end: only --json keeps every flow (the document lists them all).
+  const tally = new Tally(SUMMARY_LIMITS);
   // Configuration and the database come before the capture: a mistake in them costs no waiting.
   const cluster = options.cluster === null ? undefined : loadClusterFile(options.cluster);
   const anchors = options.ca.length === 0 ? undefined : TrustAnchors.union(options.ca.map(readAnchors));
@@ -108,12 +111,13 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
       },
       onFlowEnd(flow, findings) {
         for (const finding of findings) bySeverity[finding.severity]++;
+        tally.add(flow, findings);
         store?.addFlow(flow, findings);
         if (!options.ndjson) return;
         out.write(JSON.stringify({ type: 'flow', ...flow }) + '\n');
         for (const finding of findings) out.write(JSON.stringify({ type: 'finding', ...finding }) + '\n');
       },
-      retainFlows: !options.ndjson,
+      retainFlows: options.json,
     });
     store?.finish(doc.capture);
     progress?.clear();
@@ -129,7 +133,7 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
       process.stderr.write(`kwire: warning: ${doc.capture.source}: ${doc.capture.live.ended}; kept the ${doc.capture.packets} packets captured\n`);
     }
     if (doc.capture.interrupted) process.stderr.write(`kwire: interrupted: kept the ${doc.capture.packets} packets read\n`);
-    print(doc, options.json ? 'json' : options.ndjson ? 'ndjson' : 'text');
+    print(doc, tally, options.json ? 'json' : options.ndjson ? 'ndjson' : 'text');
     return bySeverity;
   } finally {
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
@@ -184,17 +188,20 @@ function report(options: ReportOptions): void {
     const captureId = options.capture ?? reader.latestCaptureId();
     if (captureId === null) throw new KwireError('DB_EMPTY', `${options.db}: holds no run yet`);
     const doc = reader.document(captureId);
-    print(doc, options.format);
+    print(doc, Tally.of(doc, SUMMARY_LIMITS), options.format);
   } finally {
     reader.close();
   }
 }
 
-function print(doc: KwireDocument, format: 'text' | 'json' | 'ndjson' | 'markdown'): void {
+/** What the text summary and the markdown report show of a run: its first connections, a few examples per rule. */
+const SUMMARY_LIMITS = { listed: MAX_CONNECTION_ROWS, examples: FLOWS_PER_RULE };
+
+function print(doc: KwireDocument, tally: Tally, format: 'text' | 'json' | 'ndjson' | 'markdown'): void {
   const out = process.stdout;
   if (format === 'json') writeDocument(out, doc);
   else if (format === 'ndjson') out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');
-  else out.write(format === 'markdown' ? renderMarkdown(doc) : renderSummary(doc));
+  else out.write(format === 'markdown' ? renderMarkdown(doc.capture, tally) : renderSummary(doc.capture, tally));
 }
 
 /**

@@ -3,20 +3,19 @@
  * request. The same numbers as the text summary (tally.ts); every finding with its evidence, fix
  * and references, grouped by rule, worst first.
  */
-import type { KwireDocument } from '../model/document.js';
+import type { CaptureJson } from '../model/document.js';
 import { POSTURES, POSTURE_TITLES } from '../findings/index.js';
-import { endpoint, fixesOf, groupFindings, isoTime, pathMatrix, severityCounts, severityList } from './tally.js';
+import { endpoint, isoTime, severityList, type Tally } from './tally.js';
 
 /** Flows listed under each rule; the rest are counted. */
-const FLOWS_PER_RULE = 20;
+export const FLOWS_PER_RULE = 20;
 
-export function renderMarkdown(doc: KwireDocument): string {
-  const { capture, flows, findings } = doc;
+export function renderMarkdown(capture: CaptureJson, tally: Tally): string {
   const span = capture.firstTs === null || capture.lastTs === null ? 'no packets' : `${isoTime(capture.firstTs)} → ${isoTime(capture.lastTs)} UTC`;
   const out = [
     `# kwire report: ${code(capture.source)}`,
     '',
-    `${capture.format}, ${capture.packets} packets, ${flows.length} TCP connections, ${span}.` +
+    `${capture.format}, ${capture.packets} packets, ${tally.connections} TCP connections, ${span}.` +
       (capture.damage ? ` Damaged at byte ${capture.damage.offset} (${capture.damage.message}): every connection before it is here.` : '') +
       (capture.interrupted ? ' Interrupted before the end of its source.' : ''),
     '',
@@ -24,30 +23,32 @@ export function renderMarkdown(doc: KwireDocument): string {
     '',
     `| path | connections | ${POSTURES.map((posture) => POSTURE_TITLES[posture]).join(' | ')} | findings |`,
     `|---|--:|${POSTURES.map(() => '--:').join('|')}|---|`,
-    ...pathMatrix(flows, findings).map(
+    ...[...tally.matrix.values()].map(
       (row) => `| ${row.path} | ${row.connections} | ${POSTURES.map((posture) => row.postures.get(posture) ?? 0).join(' | ')} | ${severityList(row.severities) || '-'} |`,
     ),
     '',
     '*mTLS*: server verified and client certificate; *server-only*: server verified, no client certificate; *unverified*: the client went on with a server it cannot have verified; *tls ?*: the packets cannot tell (TLS 1.3 without keys, no trust anchors, resumed).',
     '',
-    `## Findings${findings.length ? `: ${severityList(severityCounts(findings))}` : ''}`,
+    `## Findings${tally.findings ? `: ${severityList(tally.severities)}` : ''}`,
     '',
   ];
-  if (findings.length === 0) out.push('None.', '');
-  const flowById = new Map(flows.map((flow) => [flow.id, flow]));
-  for (const group of groupFindings(findings)) {
-    const first = group[0];
-    out.push(`### ${first.rule} ${first.severity}: ${first.title} (${group.length})`, '', `\`${first.name}\` — flow ${first.flowId}: ${first.detail}`, '');
-    for (const finding of group.slice(0, FLOWS_PER_RULE)) {
-      const flow = flowById.get(finding.flowId);
-      const where = flow ? `${endpoint(flow.src, flow.sport)} → ${endpoint(flow.dst, flow.dport)}` : '';
+  if (tally.findings === 0) out.push('None.', '');
+  for (const group of tally.findingGroups()) {
+    const { first } = group;
+    out.push(`### ${first.rule} ${first.severity}: ${first.title} (${group.count})`, '', `\`${first.name}\` — flow ${first.flowId}: ${first.detail}`, '');
+    for (const { finding, flow } of group.examples.slice(0, FLOWS_PER_RULE)) {
       const basis = finding.evidence.basis === 'observed' ? '' : ` *(${finding.evidence.basis})*`;
-      out.push(`- flow ${finding.flowId} \`${where}\` ${finding.path}: ${finding.evidence.facts.map(code).join('; ')}${basis} (packets ${finding.evidence.packets.join(', ')})`);
+      out.push(`- flow ${finding.flowId} \`${endpoint(flow.src, flow.sport)} → ${endpoint(flow.dst, flow.dport)}\` ${finding.path}: ${finding.evidence.facts.map(code).join('; ')}${basis} (packets ${finding.evidence.packets.join(', ')})`);
     }
-    if (group.length > FLOWS_PER_RULE) out.push(`- … and ${group.length - FLOWS_PER_RULE} more`);
-    const fixes = fixesOf(group);
-    const references = [...new Set(group.flatMap((finding) => finding.references))];
-    out.push('', ...fixes.map((fix) => `**Fix${fixes.length > 1 ? ` (${fix.paths.join(', ')})` : ''}:** ${fix.remediation}`), '', ...references.map((reference) => `- ${reference}`), '');
+    if (group.count > FLOWS_PER_RULE) out.push(`- … and ${group.count - FLOWS_PER_RULE} more`);
+    const fixes = [...group.fixes];
+    out.push(
+      '',
+      ...fixes.map(([remediation, forPaths]) => `**Fix${fixes.length > 1 ? ` (${[...forPaths].join(', ')})` : ''}:** ${remediation}`),
+      '',
+      ...[...group.references].map((reference) => `- ${reference}`),
+      '',
+    );
   }
   return out.join('\n');
 }

@@ -1,8 +1,8 @@
 /**
  * What the summaries count, as data: the path matrix and the findings grouped by rule. The text
- * summary (text.ts) and the markdown report (markdown.ts) print the same numbers.
+ * summary (text.ts) and the markdown report (markdown.ts) print the same numbers, from one Tally.
  */
-import type { CommPath, FlowJson } from '../model/document.js';
+import type { CommPath, FlowJson, KwireDocument } from '../model/document.js';
 import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
 import { postureOf, type Posture } from '../findings/index.js';
 
@@ -19,35 +19,91 @@ export interface MatrixRow {
   severities: Map<Severity, number>;
 }
 
-/** One row per path of PATH_ORDER, every path present (zeros included). */
-export function pathMatrix(flows: FlowJson[], findings: Finding[]): MatrixRow[] {
-  const byFlow = findingsByFlow(findings);
-  const rows = new Map(PATH_ORDER.map((path) => [path, { path, connections: 0, postures: new Map(), severities: new Map() } as MatrixRow]));
-  for (const flow of flows) {
-    const row = rows.get(flow.path)!;
-    const own = byFlow.get(flow.id) ?? [];
-    row.connections++;
-    increment(row.postures, postureOf(flow, own));
-    for (const finding of own) increment(row.severities, finding.severity);
+/** The findings of one rule at one severity. */
+export interface FindingGroup {
+  /** The first finding: the rule's id, name, title and detail. */
+  first: Finding;
+  count: number;
+  /** Paths the findings were on, in the order met. */
+  paths: Set<CommPath>;
+  /** The first findings, each with its flow. */
+  examples: { finding: Finding; flow: FlowJson }[];
+  /** Each distinct fix, with the paths it is for (a rule's fix may depend on the path). */
+  fixes: Map<string, Set<CommPath>>;
+  references: Set<string>;
+}
+
+export interface TallyLimits {
+  /** Connections kept for listing, the first ones. */
+  listed: number;
+  /** Findings kept as examples per group. */
+  examples: number;
+}
+
+/**
+ * What the summaries print, counted flow by flow as connections end: the path matrix, the
+ * connections' states, the findings by rule with a few examples each, and the first connections.
+ * Its size does not grow with the capture (a live capture may run for days), so the summary needs
+ * no list of every flow.
+ */
+export class Tally {
+  connections = 0;
+  findings = 0;
+  readonly states = new Map<string, number>();
+  readonly severities = new Map<Severity, number>();
+  /** One row per path of PATH_ORDER, every path present (zeros included). */
+  readonly matrix: ReadonlyMap<CommPath, MatrixRow> = new Map(PATH_ORDER.map((path) => [path, { path, connections: 0, postures: new Map(), severities: new Map() }]));
+  /** The first connections, with their findings. */
+  readonly listed: { flow: FlowJson; findings: Finding[] }[] = [];
+  private readonly groups = new Map<string, FindingGroup>();
+
+  constructor(private readonly limits: TallyLimits) {}
+
+  /** A whole document's flows and findings, as its run met them. */
+  static of(doc: Pick<KwireDocument, 'flows' | 'findings'>, limits: TallyLimits): Tally {
+    const tally = new Tally(limits);
+    const byFlow = groupBy(doc.findings, (finding) => finding.flowId);
+    for (const flow of doc.flows) tally.add(flow, byFlow.get(flow.id) ?? []);
+    return tally;
   }
-  return [...rows.values()];
-}
 
-/** Findings grouped by rule and severity, worst first, then by rule id. */
-export function groupFindings(findings: Finding[]): Finding[][] {
-  const groups = groupBy(findings, (finding) => `${finding.rule} ${finding.severity}`);
-  return [...groups.values()].sort((a, b) => SEVERITIES.indexOf(b[0].severity) - SEVERITIES.indexOf(a[0].severity) || a[0].rule.localeCompare(b[0].rule));
-}
+  add(flow: FlowJson, findings: Finding[]): void {
+    this.connections++;
+    increment(this.states, flow.state);
+    const row = this.matrix.get(flow.path)!;
+    row.connections++;
+    increment(row.postures, postureOf(flow, findings));
+    if (this.listed.length < this.limits.listed) this.listed.push({ flow, findings });
+    for (const finding of findings) {
+      this.findings++;
+      increment(this.severities, finding.severity);
+      increment(row.severities, finding.severity);
+      this.addToGroup(finding, flow);
+    }
+  }
 
-/** The distinct fixes of a group of findings, each with the paths it is for (a rule's fix may depend on the path). */
-export function fixesOf(group: Finding[]): { remediation: string; paths: string[] }[] {
-  const paths = new Map<string, Set<string>>();
-  for (const finding of group) paths.set(finding.remediation, (paths.get(finding.remediation) ?? new Set()).add(finding.path));
-  return [...paths].map(([remediation, forPaths]) => ({ remediation, paths: [...forPaths] }));
-}
+  /** Grouped by rule and severity, worst first, then by rule id. */
+  findingGroups(): FindingGroup[] {
+    return [...this.groups.values()].sort(
+      (a, b) => SEVERITIES.indexOf(b.first.severity) - SEVERITIES.indexOf(a.first.severity) || a.first.rule.localeCompare(b.first.rule),
+    );
+  }
 
-export function findingsByFlow(findings: Finding[]): Map<number, Finding[]> {
-  return groupBy(findings, (finding) => finding.flowId);
+  private addToGroup(finding: Finding, flow: FlowJson): void {
+    const key = `${finding.rule} ${finding.severity}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { first: finding, count: 0, paths: new Set(), examples: [], fixes: new Map(), references: new Set() };
+      this.groups.set(key, group);
+    }
+    group.count++;
+    group.paths.add(finding.path);
+    if (group.examples.length < this.limits.examples) group.examples.push({ finding, flow });
+    const fixPaths = group.fixes.get(finding.remediation);
+    if (fixPaths) fixPaths.add(finding.path);
+    else group.fixes.set(finding.remediation, new Set([finding.path]));
+    for (const reference of finding.references) group.references.add(reference);
+  }
 }
 
 /** Items by key, in their order; one pass, each list appended to in place (a capture may hold a hundred thousand findings of one rule). */
@@ -60,12 +116,6 @@ function groupBy<K, T>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
     else groups.set(key, [item]);
   }
   return groups;
-}
-
-export function severityCounts(findings: Finding[]): Map<Severity, number> {
-  const counts = new Map<Severity, number>();
-  for (const finding of findings) increment(counts, finding.severity);
-  return counts;
 }
 
 /** `2 critical, 1 high`, worst first; '' for none. */

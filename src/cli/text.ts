@@ -4,22 +4,19 @@
  * rule, worst first, each with one line of evidence and its fix; then one line per connection, in
  * the columns tshark's conversation table and tcpflow's report use, led by the path.
  */
-import type { KwireDocument, FlowJson, ReassemblyCounts } from '../model/document.js';
-import type { Finding } from '../model/finding.js';
+import type { CaptureJson, FlowJson, ReassemblyCounts } from '../model/document.js';
 import type { LiveCaptureInfo } from '../model/capture.js';
 import { POSTURES, POSTURE_TITLES } from '../findings/index.js';
-import { endpoint, isoTime, findingsByFlow, fixesOf, groupFindings, pathMatrix, severityCounts, severityList } from './tally.js';
+import { endpoint, isoTime, severityList, type Tally } from './tally.js';
 
 const count = new Intl.NumberFormat('en-US');
 
 /** Connections listed one per line; a larger capture is summed up by the matrix and --json lists them all. */
-const MAX_CONNECTION_ROWS = 50;
+export const MAX_CONNECTION_ROWS = 50;
 /** Flows shown under each rule. */
 const EXAMPLES_PER_RULE = 3;
 
-
-export function renderSummary(doc: KwireDocument): string {
-  const { capture, flows } = doc;
+export function renderSummary(capture: CaptureJson, tally: Tally): string {
   const lines: string[] = [];
   const span =
     capture.firstTs === null || capture.lastTs === null
@@ -39,14 +36,13 @@ export function renderSummary(doc: KwireDocument): string {
   if (tcp) lines.push(`tcp      ${tcp}`);
   if (capture.damage) lines.push(`damage   at byte ${count.format(capture.damage.offset)}: ${capture.damage.message}`);
   if (capture.live) lines.push(`live     ${liveLine(capture.live)}`);
-  lines.push(`flows    ${count.format(flows.length)} TCP connection${flows.length === 1 ? '' : 's'}${stateTally(flows)}`, '');
-  if (flows.length === 0) return lines.join('\n') + '\n';
+  lines.push(`flows    ${count.format(tally.connections)} TCP connection${tally.connections === 1 ? '' : 's'}${stateTally(tally.states)}`, '');
+  if (tally.connections === 0) return lines.join('\n') + '\n';
 
-  const byFlow = findingsByFlow(doc.findings);
-  lines.push(...matrixLines(flows, doc.findings), '', ...findingLines(doc.findings, flows), '');
+  lines.push(...matrixLines(tally), '', ...findingLines(tally), '');
 
-  const listed = flows.slice(0, MAX_CONNECTION_ROWS);
-  const rows = listed.map((flow) => [
+  const listed = tally.listed.slice(0, MAX_CONNECTION_ROWS);
+  const rows = listed.map(({ flow, findings }) => [
     String(flow.id),
     isoTime(flow.firstTs).slice(11),
     flow.via ? `${flow.path} [${flow.via}]` : flow.path,
@@ -59,11 +55,11 @@ export function renderSummary(doc: KwireDocument): string {
     `${count.format(flow.packets.c2s)}/${count.format(flow.packets.s2c)}`,
     `${count.format(flow.bytes.c2s)}/${count.format(flow.bytes.s2c)}`,
     flow.gaps.c2s + flow.gaps.s2c === 0 ? '-' : `${count.format(flow.gaps.c2s)}/${count.format(flow.gaps.s2c)}`,
-    (byFlow.get(flow.id) ?? []).map((finding) => finding.rule).join(',') || '-',
+    findings.map((finding) => finding.rule).join(',') || '-',
   ]);
   const header = ['id', 'start (UTC)', 'path', 'client', 'server', 'state', 'protocol', 'client cert', 'server cert', 'packets c→s/s→c', 'bytes c→s/s→c', 'gaps', 'findings'];
   lines.push(...table(header, rows, new Set([0, 9, 10, 11])));
-  if (flows.length > listed.length) lines.push(`… and ${count.format(flows.length - listed.length)} more connections: kwire read --json lists them all`);
+  if (tally.connections > listed.length) lines.push(`… and ${count.format(tally.connections - listed.length)} more connections: kwire read --json lists them all`);
   return lines.join('\n') + '\n';
 }
 
@@ -79,9 +75,9 @@ function table(header: string[], rows: string[][], rightAligned: ReadonlySet<num
 }
 
 /** One row per path of the Kubernetes page: connections, how they were secured (findings/posture.ts), their findings. */
-function matrixLines(flows: FlowJson[], findings: Finding[]): string[] {
+function matrixLines(tally: Tally): string[] {
   const cell = (n: number | undefined) => (n ? count.format(n) : '-');
-  const rows = pathMatrix(flows, findings).map((row) => [
+  const rows = [...tally.matrix.values()].map((row) => [
     row.path, cell(row.connections), ...POSTURES.map((posture) => cell(row.postures.get(posture))), severityList(row.severities, count.format) || '-',
   ]);
   const header = ['path', 'connections', ...POSTURES.map((posture) => POSTURE_TITLES[posture]), 'findings'];
@@ -93,23 +89,19 @@ function matrixLines(flows: FlowJson[], findings: Finding[]): string[] {
 }
 
 /** The findings grouped by rule and severity, worst first: title, where, a few flows with their evidence, the fix. */
-function findingLines(findings: Finding[], flows: FlowJson[]): string[] {
-  if (findings.length === 0) return ['findings none'];
-  const flowById = new Map(flows.map((flow) => [flow.id, flow]));
-  const lines = [`findings ${count.format(findings.length)}: ${severityList(severityCounts(findings), count.format)}`];
-  for (const group of groupFindings(findings)) {
-    const first = group[0];
-    const paths = [...new Set(group.map((finding) => finding.path))].join(', ');
-    lines.push('', `${first.rule} ${first.severity.toUpperCase()}  ${first.name}: ${first.title}  (${count.format(group.length)} connection${group.length === 1 ? '' : 's'}: ${paths})`);
-    for (const finding of group.slice(0, EXAMPLES_PER_RULE)) {
-      const flow = flowById.get(finding.flowId);
-      const where = flow ? `${endpoint(flow.src, flow.sport)} → ${endpoint(flow.dst, flow.dport)}` : '';
+function findingLines(tally: Tally): string[] {
+  if (tally.findings === 0) return ['findings none'];
+  const lines = [`findings ${count.format(tally.findings)}: ${severityList(tally.severities, count.format)}`];
+  for (const group of tally.findingGroups()) {
+    const { first } = group;
+    const paths = [...group.paths].join(', ');
+    lines.push('', `${first.rule} ${first.severity.toUpperCase()}  ${first.name}: ${first.title}  (${count.format(group.count)} connection${group.count === 1 ? '' : 's'}: ${paths})`);
+    for (const { finding, flow } of group.examples.slice(0, EXAMPLES_PER_RULE)) {
       const basis = finding.evidence.basis === 'observed' ? '' : ` [${finding.evidence.basis}]`;
-      lines.push(`  flow ${finding.flowId}  ${where}  ${finding.evidence.facts.join('; ')}${basis}  (packets ${finding.evidence.packets.join(', ')})`);
+      lines.push(`  flow ${finding.flowId}  ${endpoint(flow.src, flow.sport)} → ${endpoint(flow.dst, flow.dport)}  ${finding.evidence.facts.join('; ')}${basis}  (packets ${finding.evidence.packets.join(', ')})`);
     }
-    if (group.length > EXAMPLES_PER_RULE) lines.push(`  … and ${count.format(group.length - EXAMPLES_PER_RULE)} more`);
-    const fixes = fixesOf(group);
-    for (const fix of fixes) lines.push(`  fix${fixes.length > 1 ? ` (${fix.paths.join(', ')})` : ''}: ${fix.remediation}`);
+    if (group.count > EXAMPLES_PER_RULE) lines.push(`  … and ${count.format(group.count - EXAMPLES_PER_RULE)} more`);
+    for (const [remediation, forPaths] of group.fixes) lines.push(`  fix${group.fixes.size > 1 ? ` (${[...forPaths].join(', ')})` : ''}: ${remediation}`);
   }
   return lines;
 }
@@ -162,11 +154,9 @@ function serverCertCell(flow: FlowJson): string {
   return flow.tls.resumed && flow.tls.serverChain.length === 0 ? 'resumed' : flow.tls.serverCertVerdict;
 }
 
-function stateTally(flows: FlowJson[]): string {
-  const tally = new Map<string, number>();
-  for (const flow of flows) tally.set(flow.state, (tally.get(flow.state) ?? 0) + 1);
-  if (tally.size === 0) return '';
-  return ': ' + [...tally].map(([state, n]) => `${count.format(n)} ${state}`).join(', ');
+function stateTally(states: ReadonlyMap<string, number>): string {
+  if (states.size === 0) return '';
+  return ': ' + [...states].map(([state, n]) => `${count.format(n)} ${state}`).join(', ');
 }
 
 /** How a live capture went: backend, interface and filter, then where packets were lost. */
