@@ -10,7 +10,7 @@
  * in finally, the namespaces removed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -311,7 +311,7 @@ describe('kwire sniff: what a user gets wrong (exit 2, one line naming the inter
     const blocked = skip ?? (hasTool('curl') ? null : 'curl not installed');
     // tcpdump takes packets from the kernel a block at a time, handed over by a timer each second:
     // a stop right after the traffic must wait for that block, or lose it.
-    it.skipIf(blocked !== null)(`${backend}: packets captured just before a SIGINT are kept${blocked ? ` (skipped: ${blocked})` : ''}`, async () => {
+    it.skipIf(blocked !== null)(`${backend}: packets captured just before a SIGINT are kept; they come through a kernel pipe${blocked ? ` (skipped: ${blocked})` : ''}`, async () => {
       const port = String(20_000 + ((process.pid + (backend === 'cap' ? 1 : 2)) % 20_000));
       const run = spawn(process.execPath, [KWIRE, 'sniff', '-i', 'lo', `tcp port ${port}`, '--backend', backend, '--no-db', '--json', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -319,6 +319,10 @@ describe('kwire sniff: what a user gets wrong (exit 2, one line naming the inter
       const exited = new Promise<number | null>((resolve) => run.once('close', resolve));
       try {
         await waitForOutput(run, 'kwire: listening on');
+        // The capture process writes into a kernel pipe (not a socketpair: a socket buffer per write).
+        const capturing = spawnSync('ps', ['-o', 'pid=', '--ppid', String(run.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
+        expect(capturing).toHaveLength(1);
+        expect(statSync(`/proc/${capturing[0]}/fd/1`).isFIFO()).toBe(true);
         // Refused: a SYN and a RST, then the stop at once.
         spawnSync('curl', ['-s', '--max-time', '2', `http://127.0.0.1:${port}/`], { timeout: STEP_TIMEOUT_MS });
         run.kill('SIGINT');

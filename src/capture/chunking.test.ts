@@ -1,10 +1,11 @@
 /** However a capture is split into chunks, it reads the same; no input makes a reader throw. */
 import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { corpusPath } from '../../test/helpers/corpus.js';
-import { PcapReader, PcapngReader } from './index.js';
-import { CopyingSink, readChunks, splitAt } from './testing.js';
+import { PcapReader, PcapngReader, readCapture } from './index.js';
+import { CopyingSink, pcapRecordOffsets, readChunks, splitAt } from './testing.js';
 
 const SAMPLES = [
   'arkime/tls13.pcap', // pcap, little-endian, µs
@@ -63,5 +64,22 @@ describe('any bytes', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('readCapture from a stream', () => {
+  it('reads each chunk where the source put it: chunks waiting in the stream are not joined into a copy', async () => {
+    const bytes = readFileSync(corpusPath('arkime/tls13.pcap'));
+    const offsets = pcapRecordOffsets(bytes);
+    // Three chunks on record boundaries, all waiting in the stream before the reading starts.
+    const chunks = splitAt(bytes, [offsets[3], offsets[6]]);
+    const stream = new PassThrough();
+    for (const chunk of chunks) stream.write(chunk);
+    stream.end();
+    const buffers = new Set<Buffer>();
+    const summary = await readCapture(stream, 'tls13.pcap', { frame: (frame) => void buffers.add(frame.buf), secrets() {}, interfaceStats() {} });
+    expect(summary.frames).toBe(offsets.length);
+    expect([...buffers]).toEqual(chunks);
+    expect([...buffers].every((buf, i) => buf === chunks[i])).toBe(true);
   });
 });
