@@ -8,6 +8,7 @@ import type { CaptureJson, FlowJson } from '../model/document.js';
 import { SEVERITIES, type Finding } from '../model/finding.js';
 import type { CertificateInfo } from '../model/protocol.js';
 import { postureOf } from '../findings/index.js';
+import { LruCache } from '../pki/lru.js';
 import { attempt, openForWriting, type Db } from './database.js';
 
 /** A batch is written when it holds this many flows … */
@@ -16,6 +17,11 @@ const BATCH_FLOWS = 500;
 const BATCH_MS = 250;
 /** Progress rows: at most one per second. */
 const PROGRESS_MS = 1000;
+/**
+ * Certificates this run has stored, by fingerprint: a cluster's few certificates come back in
+ * every handshake, and each would be serialised again only for INSERT OR IGNORE to drop it.
+ */
+const KNOWN_CERTIFICATES = 4096;
 
 export interface CaptureStart {
   source: string;
@@ -42,6 +48,7 @@ const severityRank = (finding: Finding): number => SEVERITIES.indexOf(finding.se
 export class StoreWriter {
   readonly captureId: number;
   private pending: Pending[] = [];
+  private readonly storedCertificates = new LruCache<string, true>(KNOWN_CERTIFICATES);
   private oldestPending = 0;
   private lastProgress = 0;
   private readonly timer: NodeJS.Timeout;
@@ -62,8 +69,7 @@ export class StoreWriter {
       capture: prepare('INSERT INTO captures (source, format, started, options) VALUES (?, ?, ?, ?)'),
       flow: prepare(`INSERT INTO flows (capture_id, id, src, sport, dst, dport, first_ts, last_ts, packets_c2s, packets_s2c, bytes_c2s, bytes_s2c,
         gaps_c2s, gaps_s2c, state, path, via, client_role, server_role, protocol, posture, finding_count, worst_severity, extra)
-        VALUES (@captureId, @id, @src, @sport, @dst, @dport, @firstTs, @lastTs, @packetsC2s, @packetsS2c, @bytesC2s, @bytesS2c,
-        @gapsC2s, @gapsS2c, @state, @path, @via, @clientRole, @serverRole, @protocol, @posture, @findingCount, @worstSeverity, @extra)`),
+        VALUES (${new Array(24).fill('?').join(', ')})`),
       tls: prepare(`INSERT INTO tls (capture_id, flow_id, version, client_version, sni, alpn, cipher, established, resumed, client_cert_requested,
         client_cert_presented, client_auth_evidence, server_cert_verdict, server_cert_reason, alert_from, alert_level, alert_description, ja4)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -132,13 +138,12 @@ export class StoreWriter {
   private insert({ flow, findings }: Pending): void {
     const { statements: s, captureId } = this;
     const worst = findings.length === 0 ? null : Math.max(...findings.map(severityRank));
-    s.flow.run({
-      captureId, id: flow.id, src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, firstTs: flow.firstTs, lastTs: flow.lastTs,
-      packetsC2s: flow.packets.c2s, packetsS2c: flow.packets.s2c, bytesC2s: flow.bytes.c2s, bytesS2c: flow.bytes.s2c,
-      gapsC2s: flow.gaps.c2s, gapsS2c: flow.gaps.s2c, state: flow.state, path: flow.path, via: flow.via,
-      clientRole: flow.roles.client, serverRole: flow.roles.server, protocol: flow.protocol, posture: postureOf(flow, findings),
-      findingCount: findings.length, worstSeverity: worst, extra: JSON.stringify(withoutTabled(flow)),
-    });
+    // Positional: binding by name looks each of 24 properties up, for every flow.
+    s.flow.run(
+      captureId, flow.id, flow.src, flow.sport, flow.dst, flow.dport, flow.firstTs, flow.lastTs, flow.packets.c2s, flow.packets.s2c, flow.bytes.c2s, flow.bytes.s2c,
+      flow.gaps.c2s, flow.gaps.s2c, flow.state, flow.path, flow.via, flow.roles.client, flow.roles.server, flow.protocol, postureOf(flow, findings),
+      findings.length, worst, JSON.stringify(withoutTabled(flow)),
+    );
     const tls = flow.tls;
     if (tls) {
       s.tls.run(
@@ -162,7 +167,10 @@ export class StoreWriter {
 
   private certificates(flowId: number, side: 'server' | 'client', chain: CertificateInfo[]): void {
     chain.forEach((certificate, position) => {
-      this.statements.certificate.run(certificate.sha256, certificate.subject, certificate.issuer, certificate.notBefore, certificate.notAfter, bit(certificate.selfSigned), JSON.stringify(certificate));
+      if (this.storedCertificates.get(certificate.sha256) === undefined) {
+        this.statements.certificate.run(certificate.sha256, certificate.subject, certificate.issuer, certificate.notBefore, certificate.notAfter, bit(certificate.selfSigned), JSON.stringify(certificate));
+        this.storedCertificates.set(certificate.sha256, true);
+      }
       this.statements.flowCertificate.run(this.captureId, flowId, side, position, certificate.sha256);
     });
   }
