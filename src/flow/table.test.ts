@@ -159,22 +159,22 @@ describe('mid-stream pickup', () => {
 describe('timeouts on capture time', () => {
   const [c2] = between({ address: '10.0.0.3', port: 40001 }, server);
 
-  it('an established flow ends after 300 s idle with state timeout; a half-open one after 30 s', () => {
+  it('an established flow ends after 300 s idle with state timeout; a half-open one after 5 s', () => {
     const { ended, streams } = replay(
       [
         ...handshake(1000, 5000, 100),
         c2('S', 2000, '', { ts: 100 }),
-        c2('S', 2000, '', { ts: 129 }), // a retry: 29 s idle, still alive
-        c('PA', 1001, 'still here', { ts: 150, ack: 5001 }),
-        c2('S', 2000, '', { ts: 170 }), // 41 s after the retry: flow 2 timed out, this is flow 3
-        c('PA', 1011, 'late', { ts: 460 }), // 310 s idle: flow 1 timed out, this is a new mid-stream flow 4
+        c2('S', 2000, '', { ts: 104 }), // a retry: 4 s idle, still alive
+        c('PA', 1001, 'still here', { ts: 106, ack: 5001 }),
+        c2('S', 2000, '', { ts: 110 }), // 6 s after the retry: flow 2 timed out, this is flow 3
+        c('PA', 1011, 'late', { ts: 416 }), // 310 s idle: flow 1 timed out, this is a new mid-stream flow 4
       ],
       { finish: false },
     );
     expect(ended.map((flow) => [flow.id, flow.state, flow.packets, flow.lastTs])).toEqual([
-      [2, 'half-open', [2, 0], 129],
-      [1, 'timeout', [3, 1], 150],
-      [3, 'half-open', [1, 0], 170],
+      [2, 'half-open', [2, 0], 104],
+      [1, 'timeout', [3, 1], 106],
+      [3, 'half-open', [1, 0], 110],
     ]);
     expect(streams.get(1)!.events).toEqual(['c2s "still here"', 'end timeout']);
     expect(streams.get(2)!.endReason).toBe('timeout');
@@ -188,15 +188,15 @@ describe('timeouts on capture time', () => {
     ]);
   });
 
-  it('a closed flow lingers 30 s, then ends with reason fin; a packet within the linger still counts on it', () => {
+  it('a closed flow lingers 5 s, then ends with reason fin; a packet within the linger still counts on it', () => {
     const [c3] = between({ address: '10.0.0.4', port: 40002 }, server);
     const { ended, streams, table } = replay(
       [
         ...handshake(1000, 5000, 0),
         ...closing(1001, 5001),
-        s('FA', 5001, '', { ack: 1002, ts: 20 }), // a retransmitted FIN
-        c3('S', 1, '', { ts: 45 }),
-        c3('S', 1, '', { ts: 51 }),
+        s('FA', 5001, '', { ack: 1002, ts: 4 }), // a retransmitted FIN
+        c3('S', 1, '', { ts: 8.5 }),
+        c3('S', 1, '', { ts: 9.5 }),
       ],
       { finish: false },
     );

@@ -110,7 +110,7 @@ function frame(from: Endpoint, to: Endpoint, seq: number, ack: number, flags: nu
 
 /**
  * A capture that arrives in two parts an hour apart, as from a live tcpdump: `first` holds 100
- * connections and the first packet of the second part, which ends them (their 30 s linger is
+ * connections and the first packet of the second part, which ends them (their 5 s linger is
  * over), so a writer stores them while it waits; `rest` holds the other 200 connections.
  */
 export async function twoPartCapture(): Promise<{ first: Buffer; rest: Buffer }> {
