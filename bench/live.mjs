@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // `npm run bench` (after run.mjs), or alone: the live variant. Replays the benchmark capture with
-// tcpreplay over a veth pair between two network namespaces at fixed packet rates while
-// `kwire sniff` captures on the other end, pinned to one core (with its tcpdump, for that
-// backend), and reports what kwire analysed, what the kernel and kwire dropped, and what was lost
-// in all (sent minus analysed). Writes a dated section into bench/RESULTS.md. Needs root and tcpreplay.
-//   node bench/live.mjs [--file bench/out/bench.pcap] [--rates 100000,200000] [--backends cap,tcpdump] [--layouts one-core,split] [--loops 1]
-// Layouts (2 cores or more): `one-core` puts kwire and its capture process (tcpdump, the cap worker) on
-// core 1 and the replay on core 0; `split` leaves core 1 to kwire alone and puts the capture process
-// with the replay.
+// tcpreplay over a veth pair between two network namespaces at fixed packet rates, for about
+// --seconds of sustained traffic (the file looped), while `kwire sniff` captures on the other end,
+// pinned to one core with its capture process (tcpdump, or the cap worker), and reports what kwire
+// analysed, what the kernel and kwire dropped, and what was lost in all (sent minus analysed).
+// kwire prints its summary, as `sudo kwire sniff -i eth0` does, with or without its database
+// (--stores none,db). Writes a dated section into bench/RESULTS.md. Needs root and tcpreplay.
+//   node bench/live.mjs [--file bench/out/bench.pcap] [--rates 100000,150000,200000] [--backends cap,tcpdump]
+//                       [--stores none,db] [--layouts one-core] [--seconds 20]
+// Layouts (2 cores or more): `one-core` puts kwire and its capture process on core 1 and the replay
+// on core 0; `split` leaves core 1 to kwire alone and puts the capture process with the replay.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,17 +30,45 @@ const RUN_TIMEOUT_MS = 10 * 60_000;
 const { values: options } = parseArgs({
   options: {
     file: { type: 'string', default: join(HERE, 'out', 'bench.pcap') },
-    rates: { type: 'string', default: '100000,200000' },
+    rates: { type: 'string', default: '100000,150000,200000' },
     backends: { type: 'string', default: 'cap,tcpdump' },
-    layouts: { type: 'string', default: 'one-core,split' },
-    loops: { type: 'string', default: '1' },
+    stores: { type: 'string', default: 'none,db' },
+    layouts: { type: 'string', default: 'one-core' },
+    seconds: { type: 'string', default: '20' },
   },
 });
 const file = resolve(options.file);
 const rates = options.rates.split(',').map((rate) => (rate === 'max' ? 'max' : Number(rate)));
 const backends = options.backends.split(',');
+const stores = options.stores.split(',');
 const layouts = options.layouts.split(',');
-const loops = Number(options.loops);
+const seconds = Number(options.seconds);
+/** Packets in the file, from the pcap record headers (tcpreplay loops it to last `seconds`). */
+const filePackets = existsSync(file) ? countRecords(file) : 0;
+
+function countRecords(path) {
+  const buf = readFileSync(path);
+  const littleEndian = buf.readUInt32LE(0) === 0xa1b2c3d4 || buf.readUInt32LE(0) === 0xa1b23c4d;
+  let packets = 0;
+  for (let at = 24; at + 16 <= buf.length; packets++) at += 16 + (littleEndian ? buf.readUInt32LE(at + 8) : buf.readUInt32BE(at + 8));
+  return packets;
+}
+
+/** The numbers of kwire's summary (cli/text.ts): the capture line, the live line, the flows line. */
+function parseSummary(text) {
+  const number = (pattern) => {
+    const match = pattern.exec(text);
+    if (!match) throw new Error(`kwire's summary has no ${pattern}:\n${text.slice(0, 2000)}`);
+    return Number(match[1].replaceAll(',', ''));
+  };
+  return {
+    packets: number(/^capture .*?([\d,]+) packets/m),
+    received: number(/^live .*?: ([\d,]+) received/m),
+    kernel: /kernel drops unknown/.test(text) ? null : number(/([\d,]+) dropped by the kernel/),
+    kwireDrops: number(/([\d,]+) dropped by kwire/),
+    flows: number(/^flows +([\d,]+) TCP/m),
+  };
+}
 
 function unavailable() {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, capture)';
@@ -77,11 +107,15 @@ function cpuSeconds(pid) {
   }
 }
 
-/** One replay at `rate` packets/s (or as fast as tcpreplay goes) while kwire captures with `backend`. */
-async function measure(backend, rate, layout) {
+/** One replay at `rate` packets/s for about `seconds` while kwire captures with `backend`, storing into a database or not. */
+async function measure(backend, rate, layout, store) {
   const [kwireCpu, replayCpu] = cpus().length >= 2 ? ['1', '0'] : ['0', '0'];
+  // 'max' is as fast as tcpreplay goes: loops for about 250,000 packets/s.
+  const loops = Math.max(1, Math.round((seconds * (rate === 'max' ? 250_000 : rate)) / filePackets));
+  const scratch = mkdtempSync(join(tmpdir(), 'kwire-bench-live-'));
+  const storeArgs = store === 'db' ? ['--db', join(scratch, 'kwire.db')] : ['--no-db'];
   // `ip netns exec` execs: the child's pid is kwire's.
-  const kwire = start('ip', ['netns', 'exec', RX, process.execPath, join(ROOT, 'bin', 'kwire'), 'sniff', '-i', 'eth0', '--backend', backend, '--no-db', '--json', '-q']);
+  const kwire = start('ip', ['netns', 'exec', RX, process.execPath, join(ROOT, 'bin', 'kwire'), 'sniff', '-i', 'eth0', '--backend', backend, ...storeArgs]);
   let out = '';
   kwire.stdout.on('data', (chunk) => { out += chunk; });
   try {
@@ -94,20 +128,20 @@ async function measure(backend, rate, layout) {
     // -K loads the file into memory first: the disk does not set the pace.
     const replay = await run('ip', ['netns', 'exec', TX, 'taskset', '-c', replayCpu, 'tcpreplay', '-K', `--loop=${loops}`, ...speed, '-i', 'eth0', file], { timeoutMs: RUN_TIMEOUT_MS });
     const sent = Number(/Actual: (\d+) packets/.exec(replay.stdout)?.[1]);
-    const seconds = Number(/sent in ([\d.]+) seconds/.exec(replay.stdout)?.[1]);
+    const replaySeconds = Number(/sent in ([\d.]+) seconds/.exec(replay.stdout)?.[1]);
     await new Promise((done) => setTimeout(done, 2000)); // the queue drains
     const cpu = { kwire: cpuSeconds(kwire.pid), capture: captureProcesses.reduce((sum, pid) => sum + cpuSeconds(pid), 0) };
+    const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${kwire.pid}/status`, 'utf8'))?.[1]) / 1024;
     kwire.kill('SIGINT');
     await waitExit(kwire, 120_000);
-    const { capture, flows } = JSON.parse(out);
-    const live = capture.live;
+    const summary = parseSummary(out);
     return {
-      layout, backend, rate, sent, seconds, pps: Math.round(sent / seconds), analysed: capture.packets, received: live.received,
-      kernel: live.droppedByKernel, kwireDrops: live.droppedByKwire, lost: sent - capture.packets, flows: flows.length,
-      kwireCpu: cpu.kwire, captureCpu: cpu.capture,
+      layout, backend, store, rate, seconds: replaySeconds, sent, pps: Math.round(sent / replaySeconds), ...summary,
+      lost: sent - summary.packets, kwireCpu: cpu.kwire, captureCpu: cpu.capture, peakRss,
     };
   } finally {
     kwire.kill('SIGKILL');
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
@@ -121,22 +155,23 @@ function section(rows) {
   const now = new Date().toISOString().replace('T', ' ').slice(0, 16);
   const count = (n) => (n === null || n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('en-US'));
   const lines = [
-    `## ${now} UTC — live capture (kwire sniff), ${relative(ROOT, file)} replayed over a veth pair${loops > 1 ? `, ${loops} loops` : ''}`,
+    `## ${now} UTC — live capture (kwire sniff), ${relative(ROOT, file)} replayed over a veth pair, about ${seconds} s per run`,
     '',
     `- CPU: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; load average at start ${loadAtStart}; node ${process.version}; ${tcpreplayVersion()}`,
-    '- how: `tcpreplay -K --pps=RATE --pps-multi=100 --timer=nano` on one end of a veth pair between two network',
-    '  namespaces, pinned to core 0 with the kernel\'s delivery (which runs in the sender\'s context on a veth);',
-    '  `kwire sniff -i eth0 --no-db --json -q` on the other end, pinned with `taskset` (all its threads) to core 1.',
-    '  Layout `one-core`: kwire\'s capture process (tcpdump, or the cap worker) on core 1 too; `split`: on core 0, beside',
-    '  the replay. SIGINT 2 s after the replay. "lost" is packets sent minus packets analysed: drops anywhere (the',
-    '  kernel, kwire), counted or not.',
+    '- how: `tcpreplay -K --loop=N --pps=RATE --pps-multi=100 --timer=nano` on one end of a veth pair between two network',
+    '  namespaces, pinned to core 0 with the kernel\'s delivery (which runs in the sender\'s context on a veth); the',
+    `  file (${count(filePackets)} packets) looped to last about ${seconds} s. \`kwire sniff -i eth0\` on the other end, printing its`,
+    '  summary as a user runs it, with `--no-db` (store `none`) or into a database (`db`), pinned with `taskset` (all',
+    '  its threads) to core 1. Layout `one-core`: its capture process (tcpdump, or the cap worker) on core 1 too;',
+    '  `split`: on core 0, beside the replay. SIGINT 2 s after the replay. "lost" is packets sent minus packets',
+    '  analysed: drops anywhere (the kernel, kwire), counted or not. CPU seconds include start-up and the end.',
     '',
-    '| layout | backend | target pps | achieved pps | sent | analysed | received | dropped by kernel | dropped by kwire | lost | flows | CPU s kwire | CPU s capture process |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| layout | backend | store | target pps | achieved pps | s | sent | analysed | dropped by kernel | dropped by kwire | lost | lost % | flows | CPU s kwire | CPU s capture process | µs per packet, both | peak RSS MB |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((row) =>
-      `| ${row.layout} | ${row.backend} | ${row.rate === 'max' ? 'max' : count(row.rate)} | ${count(row.pps)} | ${count(row.sent)} | ${count(row.analysed)} | ` +
-      `${count(row.received)} | ${row.kernel === null ? 'unknown (cap)' : count(row.kernel)} | ${count(row.kwireDrops)} | ${count(row.lost)} | ${count(row.flows)} | ` +
-      `${row.kwireCpu.toFixed(2)} | ${row.captureCpu.toFixed(2)} |`),
+      `| ${row.layout} | ${row.backend} | ${row.store} | ${row.rate === 'max' ? 'max' : count(row.rate)} | ${count(row.pps)} | ${row.seconds.toFixed(1)} | ${count(row.sent)} | ${count(row.packets)} | ` +
+      `${row.kernel === null ? 'unknown (cap)' : count(row.kernel)} | ${count(row.kwireDrops)} | ${count(row.lost)} | ${((100 * row.lost) / row.sent).toFixed(2)} | ${count(row.flows)} | ` +
+      `${row.kwireCpu.toFixed(2)} | ${row.captureCpu.toFixed(2)} | ${((1e6 * (row.kwireCpu + row.captureCpu)) / row.packets).toFixed(2)} | ${Math.round(row.peakRss)} |`),
     '',
   ];
   return lines.join('\n');
@@ -163,10 +198,12 @@ async function main() {
   try {
     for (const layout of layouts) {
       for (const backend of backends) {
-        for (const rate of rates) {
-          const row = await measure(backend, rate, layout);
-          console.log(JSON.stringify(row));
-          rows.push(row);
+        for (const store of stores) {
+          for (const rate of rates) {
+            const row = await measure(backend, rate, layout, store);
+            console.log(JSON.stringify(row));
+            rows.push(row);
+          }
         }
       }
     }
