@@ -65,8 +65,16 @@ interface Sniffing {
 }
 
 /** Starts `kwire sniff` in the bridge's namespace and waits until it listens. */
-async function startSniff(ctx: Ctx, args: string[]): Promise<Sniffing> {
-  const child = spawn('ip', ['netns', 'exec', ctx.topo.bridgeNs, process.execPath, KWIRE, 'sniff', ...args], { cwd: ctx.work, stdio: ['ignore', 'pipe', 'pipe'] });
+function startSniff(ctx: Ctx, args: string[]): Promise<Sniffing> {
+  return listening(spawn('ip', ['netns', 'exec', ctx.topo.bridgeNs, process.execPath, KWIRE, 'sniff', ...args], { cwd: ctx.work, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Starts `kwire sniff` in this test's own namespace (loopback) and waits until it listens. */
+function startSniffHere(args: string[]): Promise<Sniffing> {
+  return listening(spawn(process.execPath, [KWIRE, 'sniff', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+async function listening(child: ChildProcess): Promise<Sniffing> {
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
@@ -313,25 +321,19 @@ describe('kwire sniff: what a user gets wrong (exit 2, one line naming the inter
     // a stop right after the traffic must wait for that block, or lose it.
     it.skipIf(blocked !== null)(`${backend}: packets captured just before a SIGINT are kept; they come through a kernel pipe${blocked ? ` (skipped: ${blocked})` : ''}`, async () => {
       const port = String(20_000 + ((process.pid + (backend === 'cap' ? 1 : 2)) % 20_000));
-      const run = spawn(process.execPath, [KWIRE, 'sniff', '-i', 'lo', `tcp port ${port}`, '--backend', backend, '--no-db', '--json', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      run.stdout!.on('data', (chunk) => (out += chunk));
-      const exited = new Promise<number | null>((resolve) => run.once('close', resolve));
+      const sniffing = await startSniffHere(['-i', 'lo', `tcp port ${port}`, '--backend', backend, '--no-db', '--json', '-q']);
       try {
-        await waitForOutput(run, 'kwire: listening on');
         // The capture process writes into a kernel pipe (not a socketpair: a socket buffer per write).
-        const capturing = spawnSync('ps', ['-o', 'pid=', '--ppid', String(run.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
+        const capturing = spawnSync('ps', ['-o', 'pid=', '--ppid', String(sniffing.child.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
         expect(capturing).toHaveLength(1);
         expect(statSync(`/proc/${capturing[0]}/fd/1`).isFIFO()).toBe(true);
         // Refused: a SYN and a RST, then the stop at once.
         spawnSync('curl', ['-s', '--max-time', '2', `http://127.0.0.1:${port}/`], { timeout: STEP_TIMEOUT_MS });
-        run.kill('SIGINT');
-        const timer = setTimeout(() => run.kill('SIGKILL'), 3 * STEP_TIMEOUT_MS);
-        expect(await exited).toBe(0);
-        clearTimeout(timer);
+        expect(await interrupt(sniffing)).toBe(0);
       } finally {
-        await stopKwire(run);
+        await stopKwire(sniffing.child);
       }
+      const out = sniffing.stdout();
       const doc = JSON.parse(out) as KwireDocument;
       expect(doc.flows.map(({ dport, state, packets }) => ({ dport, state, packets }))).toEqual([{ dport: Number(port), state: 'reset', packets: { c2s: 1, s2c: 1 } }]);
     }, 60_000);
@@ -341,20 +343,15 @@ describe('kwire sniff: what a user gets wrong (exit 2, one line naming the inter
     const work = mkdtempSync(path.join(tmpdir(), 'kwire-sniff-count-'));
     try {
       const saved = path.join(work, 'lo.pcapng');
-      const run = spawn(process.execPath, [KWIRE, 'sniff', '-i', 'lo', 'tcp', '--backend', 'tcpdump', '--count', '3', '--duration', '20', '--write', saved, '--no-db', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      run.stdout!.on('data', (chunk) => (out += chunk));
-      const exited = new Promise<number | null>((resolve) => run.once('close', resolve));
+      const sniffing = await startSniffHere(['-i', 'lo', 'tcp', '--backend', 'tcpdump', '--count', '3', '--duration', '20', '--write', saved, '--no-db', '--json']);
       try {
-        await waitForOutput(run, 'kwire: listening on');
         // A few connection attempts on loopback: more than three packets.
         for (let i = 0; i < 4; i++) spawnSync('curl', ['-s', '--max-time', '1', 'http://127.0.0.1:9/'], { timeout: STEP_TIMEOUT_MS });
-        const timer = setTimeout(() => run.kill('SIGKILL'), 3 * STEP_TIMEOUT_MS);
-        expect(await exited).toBe(0);
-        clearTimeout(timer);
+        expect(await exitOf(sniffing)).toBe(0);
       } finally {
-        await stopKwire(run);
+        await stopKwire(sniffing.child);
       }
+      const out = sniffing.stdout();
       const doc = JSON.parse(out) as KwireDocument;
       expect(doc.capture.packets).toBe(3);
       expect(existsSync(saved)).toBe(true);
