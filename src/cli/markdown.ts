@@ -5,7 +5,8 @@
  */
 import type { CaptureJson } from '../model/document.js';
 import { POSTURES, POSTURE_TITLES } from '../findings/index.js';
-import { endpoint, isoTime, severityList, type Tally } from './tally.js';
+import { endpoint, isoTime } from '../model/display.js';
+import { severityList, type Tally } from './tally.js';
 
 /** Flows listed under each rule; the rest are counted. */
 export const FLOWS_PER_RULE = 20;

@@ -3,14 +3,9 @@
  * summary (text.ts) and the markdown report (markdown.ts) print the same numbers, from one Tally.
  */
 import type { CommPath, FlowJson, KwireDocument } from '../model/document.js';
+import { PATH_ORDER } from '../model/display.js';
 import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
 import { postureOf, type Posture } from '../findings/index.js';
-
-/** SPEC.md §3, in the order of the Kubernetes page. */
-export const PATH_ORDER: readonly CommPath[] = [
-  'node->apiserver', 'pod->apiserver', 'client->apiserver', 'apiserver->kubelet', 'client->kubelet',
-  'apiserver->node', 'apiserver->pod', 'apiserver->service', 'apiserver->etcd', 'tunnel', 'other',
-];
 
 export interface MatrixRow {
   path: CommPath;
@@ -121,14 +116,6 @@ function groupBy<K, T>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
 /** `2 critical, 1 high`, worst first; '' for none. */
 export function severityList(severities: Map<Severity, number>, format: (n: number) => string = String): string {
   return [...SEVERITIES].reverse().filter((severity) => severities.get(severity)).map((severity) => `${format(severities.get(severity)!)} ${severity}`).join(', ');
-}
-
-export function endpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-export function isoTime(ts: number): string {
-  return new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', '');
 }
 
 function increment<K>(map: Map<K, number>, key: K): void {

@@ -7,7 +7,8 @@
 import type { CaptureJson, FlowJson, ReassemblyCounts } from '../model/document.js';
 import type { LiveCaptureInfo } from '../model/capture.js';
 import { POSTURES, POSTURE_TITLES } from '../findings/index.js';
-import { endpoint, isoTime, severityList, type Tally } from './tally.js';
+import { clientCertCell, endpoint, isoTime, protocolCell } from '../model/display.js';
+import { severityList, type Tally } from './tally.js';
 
 const count = new Intl.NumberFormat('en-US');
 
@@ -122,30 +123,6 @@ function tcpLine(counts: ReassemblyCounts): string {
     .filter(([key]) => counts[key] > 0)
     .map(([key, words]) => `${count.format(counts[key])} ${words}`)
     .join(', ');
-}
-
-/** `tls 1.3`, `http/1.1` with its request count, `h2c`, `ssh`, or `-` when unknown. */
-export function protocolCell(flow: FlowJson): string {
-  if (flow.tls) return `tls ${flow.tls.version ?? '?'}${flow.tls.alpn ? ` ${flow.tls.alpn}` : ''}`;
-  if (flow.http) {
-    const requests = flow.http.requests.length + flow.http.moreRequests;
-    return `${flow.http.version === '2' ? 'h2c' : `http/${flow.http.version ?? '1.x'}`}${requests ? ` ×${requests}` : ''}`;
-  }
-  return flow.protocol === 'unknown' ? '-' : flow.protocol;
-}
-
-/**
- * Whether the client authenticated with a certificate: `yes`, `no`, `not asked`, `?` when the
- * packets cannot tell; `~` marks an inference from TLS 1.3 record sizes.
- */
-export function clientCertCell(flow: FlowJson): string {
-  const tls = flow.tls;
-  if (!tls) return '-';
-  const mark = tls.clientAuthEvidence === 'inferred' ? '~' : '';
-  if (tls.clientCertPresented === true) return `${mark}yes`;
-  if (tls.clientCertRequested === false) return `${mark}not asked`;
-  if (tls.clientCertPresented === false) return `${mark}no`;
-  return '?';
 }
 
 /** The server certificate's verdict; a resumed session shows none, and says why. */

@@ -7,8 +7,7 @@
 import type { CertificateInfo, HandshakeStep, HttpRequestInfo, TlsInfo } from '../model/protocol.js';
 import type { Finding } from '../model/finding.js';
 import type { FlowRecord } from './state.js';
-import { endpoint, isoTime } from '../cli/tally.js';
-import { clientCertCell, protocolCell } from '../cli/text.js';
+import { clientCertCell, endpoint, isoTime, protocolCell } from '../model/display.js';
 import { bytesText, countText, SEVERITY_COLORS, verdictColor, wrap, type Line } from './format.js';
 
 const title = (text: string): Line => [{ text, bold: true }];

@@ -2,7 +2,7 @@
  * The findings view: each rule that fired, worst first, with its count and title, then the first
  * flows behind it (Enter opens one), and how to fix the selected rule at the bottom.
  */
-import { endpoint } from '../../cli/tally.js';
+import { endpoint } from '../../model/display.js';
 import { bodyLines, findingLines, findingLinesVisible, FIX_LINES, type FindingLine, type TuiState } from '../state.js';
 import { countText, SEVERITY_COLORS, wrap, type Line } from '../format.js';
 import { Lines } from './Line.js';

@@ -3,7 +3,7 @@
  * version, the server certificate's verdict, bytes and the rules that fired; each row coloured by
  * how the connection was secured. Only the rows on screen are drawn (data.ts reads a few more).
  */
-import { endpoint, isoTime } from '../../cli/tally.js';
+import { endpoint, isoTime } from '../../model/display.js';
 import type { FlowRow } from '../../store/index.js';
 import { flowLinesVisible, rowAt, type TuiState } from '../state.js';
 import { bytesText, fit, POSTURE_COLORS, SEVERITY_COLORS, verdictColor, WIDE_COLUMNS, type Line } from '../format.js';

@@ -5,7 +5,7 @@
  */
 import { POSTURES, POSTURE_TITLES } from '../../findings/index.js';
 import { SEVERITIES } from '../../model/finding.js';
-import { PATH_ORDER, isoTime } from '../../cli/tally.js';
+import { PATH_ORDER, isoTime } from '../../model/display.js';
 import type { MatrixRow } from '../../store/index.js';
 import { bodyLines, type TuiState } from '../state.js';
 import { bytesText, countText, fit, sparkline, POSTURE_COLORS, SEVERITY_COLORS, SEVERITY_SHORT, WIDE_COLUMNS, wrap, type Line } from '../format.js';
