@@ -86,7 +86,12 @@ function kernelPipe(): { read: number; write: number } {
     if (made.status !== 0) throw new LiveCaptureError('CAPTURE_FAILED', `cannot make a pipe for the capture: mkfifo ${made.error?.message ?? made.stderr.trim()}`);
     // The reading end first, without waiting for a writer; then the writing end opens at once.
     const read = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    return { read, write: openSync(fifo, constants.O_WRONLY) };
+    try {
+      return { read, write: openSync(fifo, constants.O_WRONLY) };
+    } catch (error) {
+      closeSync(read);
+      throw error;
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -187,7 +192,9 @@ export class PipedCaptureSource implements PacketSource {
     if (this.stopping) return this.exit().then(() => undefined);
     this.stopping = true;
     if (drain && this.command.holdsUpToMs > 0 && this.running()) {
-      await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, this.command.holdsUpToMs))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, this.command.holdsUpToMs)))]);
+      clearTimeout(timer);
     }
     if (this.running()) this.child.kill('SIGINT');
     await this.exit();
