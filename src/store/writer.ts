@@ -18,10 +18,11 @@ const BATCH_MS = 250;
 /** Progress rows: at most one per second. */
 const PROGRESS_MS = 1000;
 /**
- * Certificates this run has stored, by fingerprint: a cluster's few certificates come back in
- * every handshake, and each would be serialised again only for INSERT OR IGNORE to drop it.
+ * Rows of INSERT OR IGNORE this run wrote (certificates, endpoints), remembered by key: a
+ * cluster's few certificates and endpoints come back in every flow, and each would be serialised
+ * and sent to SQLite again only to be dropped.
  */
-const KNOWN_CERTIFICATES = 4096;
+const KNOWN_ROWS = 4096;
 
 export interface CaptureStart {
   source: string;
@@ -48,7 +49,7 @@ const severityRank = (finding: Finding): number => SEVERITIES.indexOf(finding.se
 export class StoreWriter {
   readonly captureId: number;
   private pending: Pending[] = [];
-  private readonly storedCertificates = new LruCache<string, true>(KNOWN_CERTIFICATES);
+  private readonly written = new LruCache<string, true>(KNOWN_ROWS);
   private oldestPending = 0;
   private lastProgress = 0;
   private readonly timer: NodeJS.Timeout;
@@ -160,16 +161,22 @@ export class StoreWriter {
     for (const finding of findings) {
       s.finding.run(captureId, flow.id, finding.rule, severityRank(finding), finding.path, finding.title, finding.detail, finding.remediation, JSON.stringify(finding.evidence), JSON.stringify(finding));
     }
-    const evidence = JSON.stringify(flow.roles.evidence);
-    if (flow.roles.client) s.endpoint.run(captureId, flow.src, flow.roles.client, evidence, flow.id);
-    if (flow.roles.server) s.endpoint.run(captureId, flow.dst, flow.roles.server, evidence, flow.id);
+    for (const [address, role] of [[flow.src, flow.roles.client], [flow.dst, flow.roles.server]] as const) {
+      if (role && this.firstTime(`endpoint ${address} ${role}`)) s.endpoint.run(captureId, address, role, JSON.stringify(flow.roles.evidence), flow.id);
+    }
+  }
+
+  /** Whether this run has not written the row of `key` yet (and now counts it written). */
+  private firstTime(key: string): boolean {
+    if (this.written.get(key) !== undefined) return false;
+    this.written.set(key, true);
+    return true;
   }
 
   private certificates(flowId: number, side: 'server' | 'client', chain: CertificateInfo[]): void {
     chain.forEach((certificate, position) => {
-      if (this.storedCertificates.get(certificate.sha256) === undefined) {
+      if (this.firstTime(`certificate ${certificate.sha256}`)) {
         this.statements.certificate.run(certificate.sha256, certificate.subject, certificate.issuer, certificate.notBefore, certificate.notAfter, bit(certificate.selfSigned), JSON.stringify(certificate));
-        this.storedCertificates.set(certificate.sha256, true);
       }
       this.statements.flowCertificate.run(this.captureId, flowId, side, position, certificate.sha256);
     });
