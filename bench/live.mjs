@@ -114,15 +114,15 @@ async function measure(backend, rate, layout, store) {
   const loops = Math.max(1, Math.round((seconds * (rate === 'max' ? 250_000 : rate)) / filePackets));
   const scratch = mkdtempSync(join(tmpdir(), 'kwire-bench-live-'));
   const storeArgs = store === 'db' ? ['--db', join(scratch, 'kwire.db')] : ['--no-db'];
-  // `ip netns exec` execs: the child's pid is kwire's.
-  const kwire = start('ip', ['netns', 'exec', RX, process.execPath, join(ROOT, 'bin', 'kwire'), 'sniff', '-i', 'eth0', '--backend', backend, ...storeArgs]);
+  // `ip netns exec` and taskset exec: the child's pid is kwire's. Pinned from the start, as
+  // `taskset -c 1 kwire sniff` runs: every thread and child it makes inherits the core.
+  const kwire = start('ip', ['netns', 'exec', RX, 'taskset', '-c', kwireCpu, process.execPath, join(ROOT, 'bin', 'kwire'), 'sniff', '-i', 'eth0', '--backend', backend, ...storeArgs]);
   let out = '';
   kwire.stdout.on('data', (chunk) => { out += chunk; });
   try {
     await waitForLine(kwire, kwire.stderr, /kwire: listening on/, 30_000);
-    runSync('taskset', ['-a', '-p', '-c', kwireCpu, String(kwire.pid)]);
     const captureProcesses = runSync('ps', ['-o', 'pid=', '--ppid', String(kwire.pid)]).split('\n').map((line) => line.trim()).filter(Boolean);
-    for (const pid of captureProcesses) runSync('taskset', ['-a', '-p', '-c', layout === 'split' ? replayCpu : kwireCpu, pid]);
+    if (layout === 'split') for (const pid of captureProcesses) runSync('taskset', ['-a', '-p', '-c', replayCpu, pid]);
     // Batches of 100 with a nanosleep between them: the replay leaves time on its core instead of spinning.
     const speed = rate === 'max' ? ['--topspeed'] : [`--pps=${rate}`, '--pps-multi=100', '--timer=nano'];
     // -K loads the file into memory first: the disk does not set the pace.
