@@ -256,6 +256,17 @@ describe('kwire sniff: usage', () => {
     expect(kwire(['--help']).stdout).toContain('kwire sniff -i IFACE');
   });
 
+  it.skipIf(!hasTool('tcpdump'))(`a temporary directory that cannot be written says so in one line${hasTool('tcpdump') ? '' : ' (skipped: tcpdump not installed)'}`, () => {
+    // The capture process writes into a FIFO made there.
+    const result = spawnSync(process.execPath, [KWIRE, 'sniff', '-i', 'lo', '--backend', 'tcpdump', '--no-db', '--duration', '1'], {
+      env: { ...process.env, TMPDIR: '/nonexistent/kwire-tmp' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('kwire: lo: cannot make a pipe for the capture in /nonexistent/kwire-tmp (ENOENT): set TMPDIR to a writable directory\n');
+  });
+
   it('--write to a directory that does not exist fails before capturing', () => {
     const result = kwire(['sniff', '-i', 'lo', '--write', '/nonexistent-dir/x.pcapng', '--no-db']);
     expect(result.status).toBe(2);

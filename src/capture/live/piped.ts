@@ -78,12 +78,20 @@ type CaptureProcess = ChildProcess & { stderr: Readable };
  * buffer on both sides; a pipe's pages take many small writes. At 200,000 packets/s on one core
  * that saves tcpdump about 0.8 µs per packet and kwire's reading about 0.5 µs (bench/RESULTS.md).
  */
-function kernelPipe(): { read: number; write: number } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kwire-capture-'));
+function kernelPipe(iface: string): { read: number; write: number } {
+  let dir: string;
+  try {
+    dir = mkdtempSync(path.join(tmpdir(), 'kwire-capture-'));
+  } catch (error) {
+    throw new LiveCaptureError('CAPTURE_FAILED', `${iface}: cannot make a pipe for the capture in ${tmpdir()} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): set TMPDIR to a writable directory`);
+  }
   try {
     const fifo = path.join(dir, 'pcap');
     const made = spawnSync('mkfifo', ['-m', '600', fifo], { encoding: 'utf8' });
-    if (made.status !== 0) throw new LiveCaptureError('CAPTURE_FAILED', `cannot make a pipe for the capture: mkfifo ${made.error?.message ?? made.stderr.trim()}`);
+    if (made.status !== 0) {
+      const why = made.error ? `mkfifo (coreutils) did not run: ${(made.error as NodeJS.ErrnoException).code ?? made.error.message}` : made.stderr.trim();
+      throw new LiveCaptureError('CAPTURE_FAILED', `${iface}: cannot make a pipe for the capture: ${why}`);
+    }
     // The reading end first, without waiting for a writer; then the writing end opens at once.
     const read = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
@@ -108,7 +116,7 @@ export class PipedCaptureSource implements PacketSource {
   static async open(command: CaptureCommand, iface: string, filter: string): Promise<PipedCaptureSource> {
     // A process group of its own: Ctrl-C in a terminal reaches kwire only, which stops the process
     // once (a second SIGINT would kill tcpdump before it prints its statistics).
-    const pipe = kernelPipe();
+    const pipe = kernelPipe(iface);
     let child: CaptureProcess;
     try {
       child = spawn(command.command, command.args, { stdio: ['ignore', pipe.write, 'pipe'], detached: true }) as CaptureProcess;
