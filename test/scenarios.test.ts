@@ -8,17 +8,14 @@
  * the committed ones (with the cluster file and the CA certificates).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyze, loadClusterFile, type KwireDocument } from '../src/lib.js';
 import type { Finding } from '../src/model/finding.js';
 import { HARDENED, SCENARIOS, clusterYaml, placements, recordScenario, writeClusterFiles, type Scenario } from './stacks/cluster/scenarios.js';
-import type { Ctx } from './stacks/cluster/stacks.js';
-import { createTopology } from './stacks/cluster/topology.js';
-import { makeClusterPki } from './stacks/cluster/pki.js';
-import { buildGo, hasTool } from './stacks/stacks.js';
+import { createCtx, destroyCtx, type Ctx } from './stacks/cluster/stacks.js';
+import { hasTool } from './stacks/stacks.js';
 import { kwire } from './helpers/cli.js';
 
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'captures', 'scenarios');
@@ -46,16 +43,12 @@ describe('scenario captures, remade from live traffic', () => {
 
   beforeAll(() => {
     if (blocker !== null) return;
-    work = mkdtempSync(path.join(tmpdir(), 'kwire-scenarios-'));
-    const pki = makeClusterPki(work);
-    const go = buildGo(work);
-    ctx = { work, pki, go, topo: createTopology() };
+    const created = createCtx('kwire-scenarios-');
+    ctx = created;
+    work = created.work;
   }, 300_000);
 
-  afterAll(() => {
-    ctx?.topo.destroy();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => destroyCtx(ctx));
 
   const target = WRITE ? 'captures/scenarios/' : 'a scratch directory, with the same expectations';
   it.skipIf(blocker !== null)(`records every scenario into ${target}${blocker ? ` (skipped: ${blocker})` : ''}`, async () => {

@@ -17,10 +17,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KwireDocument } from '../src/lib.js';
 import { SCENARIOS, placements, writeClusterFiles, type Scenario } from './stacks/cluster/scenarios.js';
-import type { Ctx, Running } from './stacks/cluster/stacks.js';
-import { createTopology } from './stacks/cluster/topology.js';
-import { makeClusterPki } from './stacks/cluster/pki.js';
-import { buildGo, hasTool } from './stacks/stacks.js';
+import { createCtx, destroyCtx, type Ctx, type Running } from './stacks/cluster/stacks.js';
+import { hasTool } from './stacks/stacks.js';
 import { STEP_TIMEOUT_MS, sleep, waitForOutput } from './stacks/processes.js';
 import { repoRoot } from './helpers/corpus.js';
 import { kwire } from './helpers/cli.js';
@@ -136,17 +134,13 @@ describe('kwire sniff on a cluster in network namespaces', () => {
 
   beforeAll(() => {
     if (reason !== null) return;
-    work = mkdtempSync(path.join(tmpdir(), 'kwire-sniff-'));
-    const pki = makeClusterPki(work);
-    const go = buildGo(work);
-    ctx = { work, pki, go, topo: createTopology() };
-    writeClusterFiles(ctx, work);
+    const created = createCtx('kwire-sniff-');
+    ctx = created;
+    work = created.work;
+    writeClusterFiles(created, work);
   }, 300_000);
 
-  afterAll(() => {
-    ctx?.topo.destroy();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => destroyCtx(ctx));
 
   for (const backend of ['tcpdump', 'cap'] as const) {
     const skip = reason ?? (backend === 'cap' ? capBlocker() : null);

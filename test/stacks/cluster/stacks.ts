@@ -4,13 +4,14 @@
  * server and client of test/stacks/go, kubectl, sshd and ssh; and tcpdump on the bridge.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GoBinaries } from '../stacks.js';
+import { buildGo, type GoBinaries } from '../stacks.js';
 import { STEP_TIMEOUT_MS, stop, tcpdumpWhile, waitForOutput } from '../processes.js';
-import type { ClusterPki, KeyPair } from './pki.js';
-import type { Host, Topology } from './topology.js';
+import { makeClusterPki, type ClusterPki, type KeyPair } from './pki.js';
+import { createTopology, type Host, type Topology } from './topology.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ACTOR = path.join(HERE, 'actor.mjs');
@@ -21,6 +22,24 @@ export interface Ctx {
   pki: ClusterPki;
   go: GoBinaries;
   work: string;
+}
+
+/** The cluster in a work directory of its own (`prefix` names it): PKI, the Go programs, the namespaces. */
+export function createCtx(prefix: string): Ctx {
+  const work = mkdtempSync(path.join(tmpdir(), prefix));
+  try {
+    return { work, pki: makeClusterPki(work), go: buildGo(work), topo: createTopology() };
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Takes the namespaces down and removes the work directory. */
+export function destroyCtx(ctx: Ctx | null): void {
+  if (!ctx) return;
+  ctx.topo.destroy();
+  rmSync(ctx.work, { recursive: true, force: true });
 }
 
 export interface Running {
