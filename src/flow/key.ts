@@ -17,65 +17,56 @@ export class FlowKeyBuilder {
   senderIsLow = false;
   /** Whether the packet belongs to the same connection as the one before (`key` is that string). */
   sameAsLast = false;
-  /** The last IPv4 packet's 4-tuple and VLAN, when the last packet was one outside a tunnel. */
+  /** The last key's endpoints (low first) and VLAN, when the last packet was IPv4 outside a tunnel. */
   private lastIsIpv4 = false;
-  private lastSrc = 0;
-  private lastDst = 0;
-  private lastSport = 0;
-  private lastDport = 0;
+  private lastLow = 0;
+  private lastLowPort = 0;
+  private lastHigh = 0;
+  private lastHighPort = 0;
   private lastVlan = 0;
 
   build(pkt: DecodedPacket): void {
     const { buf, srcOff, dstOff, tcp } = pkt;
-    const plainIpv4 = pkt.addrLen === 4 && pkt.tunnel === null;
-    if (plainIpv4 && this.continuesLast(pkt)) return;
-    this.sameAsLast = false;
     const vlanCode = pkt.vlan + 1;
     let key: string;
     if (pkt.addrLen === 4) {
       const src = buf.readUInt32BE(srcOff);
       const dst = buf.readUInt32BE(dstOff);
+      const plain = pkt.tunnel === null;
+      if (plain && this.continuesLast(src, tcp.srcPort, dst, tcp.dstPort, pkt.vlan)) return;
       this.senderIsLow = src < dst || (src === dst && tcp.srcPort <= tcp.dstPort);
       key = this.senderIsLow
         ? String.fromCharCode(vlanCode, src >>> 16, src & 0xffff, tcp.srcPort, dst >>> 16, dst & 0xffff, tcp.dstPort)
         : String.fromCharCode(vlanCode, dst >>> 16, dst & 0xffff, tcp.dstPort, src >>> 16, src & 0xffff, tcp.srcPort);
-      if (plainIpv4) this.remember(src, dst, tcp.srcPort, tcp.dstPort, pkt.vlan);
+      this.lastIsIpv4 = plain;
+      if (plain) this.remember(this.senderIsLow ? src : dst, this.senderIsLow ? tcp.srcPort : tcp.dstPort, this.senderIsLow ? dst : src, this.senderIsLow ? tcp.dstPort : tcp.srcPort, pkt.vlan);
     } else {
       const order = buf.compare(buf, dstOff, dstOff + 16, srcOff, srcOff + 16);
       this.senderIsLow = order < 0 || (order === 0 && tcp.srcPort <= tcp.dstPort);
       key = this.senderIsLow
         ? ipv6Key(buf, vlanCode, srcOff, tcp.srcPort, dstOff, tcp.dstPort)
         : ipv6Key(buf, vlanCode, dstOff, tcp.dstPort, srcOff, tcp.srcPort);
+      this.lastIsIpv4 = false;
     }
-    if (!plainIpv4) this.lastIsIpv4 = false;
+    this.sameAsLast = false;
     this.key = pkt.tunnel === null ? key : tunnelPrefix(pkt.tunnel) + key;
   }
 
-  /** Whether an IPv4 packet outside a tunnel has the last one's 4-tuple and VLAN, either way round (then senderIsLow is set). */
-  private continuesLast(pkt: DecodedPacket): boolean {
-    if (!this.lastIsIpv4 || pkt.vlan !== this.lastVlan) return false;
-    const { buf, tcp } = pkt;
-    const src = buf.readUInt32BE(pkt.srcOff);
-    const dst = buf.readUInt32BE(pkt.dstOff);
-    if (src === this.lastSrc && dst === this.lastDst && tcp.srcPort === this.lastSport && tcp.dstPort === this.lastDport) {
-      this.sameAsLast = true;
-      return true;
-    }
-    if (src === this.lastDst && dst === this.lastSrc && tcp.srcPort === this.lastDport && tcp.dstPort === this.lastSport) {
-      this.sameAsLast = true;
-      this.senderIsLow = !this.senderIsLow;
-      this.remember(src, dst, tcp.srcPort, tcp.dstPort, pkt.vlan);
-      return true;
-    }
-    return false;
+  /** Whether this IPv4 packet outside a tunnel has the last key's endpoints, either way round (then senderIsLow says which). */
+  private continuesLast(src: number, srcPort: number, dst: number, dstPort: number, vlan: number): boolean {
+    if (!this.lastIsIpv4 || vlan !== this.lastVlan) return false;
+    if (src === this.lastLow && srcPort === this.lastLowPort && dst === this.lastHigh && dstPort === this.lastHighPort) this.senderIsLow = true;
+    else if (src === this.lastHigh && srcPort === this.lastHighPort && dst === this.lastLow && dstPort === this.lastLowPort) this.senderIsLow = false;
+    else return false;
+    this.sameAsLast = true;
+    return true;
   }
 
-  private remember(src: number, dst: number, sport: number, dport: number, vlan: number): void {
-    this.lastIsIpv4 = true;
-    this.lastSrc = src;
-    this.lastDst = dst;
-    this.lastSport = sport;
-    this.lastDport = dport;
+  private remember(low: number, lowPort: number, high: number, highPort: number, vlan: number): void {
+    this.lastLow = low;
+    this.lastLowPort = lowPort;
+    this.lastHigh = high;
+    this.lastHighPort = highPort;
     this.lastVlan = vlan;
   }
 }
