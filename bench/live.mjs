@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { killAll, run, runSync, start, waitExit, waitForLine, hasCommand } from './lib/proc.mjs';
 import { removeStaleNamespaces } from './lib/netns.mjs';
+import { readCaptureFile } from '../dist/capture/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -43,16 +44,8 @@ const backends = options.backends.split(',');
 const stores = options.stores.split(',');
 const layouts = options.layouts.split(',');
 const seconds = Number(options.seconds);
-/** Packets in the file, from the pcap record headers (tcpreplay loops it to last `seconds`). */
-const filePackets = existsSync(file) ? countRecords(file) : 0;
-
-function countRecords(path) {
-  const buf = readFileSync(path);
-  const littleEndian = buf.readUInt32LE(0) === 0xa1b2c3d4 || buf.readUInt32LE(0) === 0xa1b23c4d;
-  let packets = 0;
-  for (let at = 24; at + 16 <= buf.length; packets++) at += 16 + (littleEndian ? buf.readUInt32LE(at + 8) : buf.readUInt32BE(at + 8));
-  return packets;
-}
+/** Packets in the file, read by kwire's own capture reader (tcpreplay loops it to last `seconds`). */
+const filePackets = existsSync(file) ? (await readCaptureFile(file, { frame() {}, secrets() {}, interfaceStats() {} })).frames : 0;
 
 /** The numbers of kwire's summary (cli/text.ts): the capture line, the live line, the flows line. */
 function parseSummary(text) {
