@@ -8,8 +8,11 @@
 --
 -- Versions: PRAGMA user_version is this file's version. src/store/migrations.ts brings an older
 -- database up to it, one step per version; a newer one is refused.
+--
+-- Flows and findings are rowid tables: their rows (1–3 KB of JSON) are too big for WITHOUT ROWID,
+-- whose b-tree pages keep about 1 KB of a row and put the rest on an overflow page of its own.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE captures (
   id              INTEGER PRIMARY KEY,
@@ -66,7 +69,7 @@ CREATE TABLE flows (
   worst_severity  INTEGER,                  -- 0 info … 4 critical; null without findings
   extra           TEXT NOT NULL,            -- JSON: the rest of the flow record
   PRIMARY KEY (capture_id, id)
-) WITHOUT ROWID;
+);
 CREATE INDEX flows_by_path ON flows (capture_id, path);
 CREATE INDEX flows_by_severity ON flows (capture_id, worst_severity);
 CREATE INDEX flows_by_first_ts ON flows (capture_id, first_ts);
@@ -143,10 +146,10 @@ CREATE TABLE findings (
   detail          TEXT NOT NULL,
   remediation     TEXT NOT NULL,
   evidence        TEXT NOT NULL,            -- JSON: basis, packets, certificates, facts
-  finding         TEXT NOT NULL,            -- JSON: the whole finding of SPEC.md §4
+  extra           TEXT NOT NULL,            -- JSON: the rest of the finding of SPEC.md §4 (name, references)
   PRIMARY KEY (capture_id, flow_id, rule),
   FOREIGN KEY (capture_id, flow_id) REFERENCES flows (capture_id, id) ON DELETE CASCADE
-) WITHOUT ROWID;
+);
 CREATE INDEX findings_by_rule ON findings (capture_id, rule, severity);
 
 -- Who each address is, as the flows named it (k8s/ roles), with how that was known.

@@ -6,11 +6,12 @@
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { KwireError } from '../model/errors.js';
+import { STEPS } from './migrations.js';
 
 export type Db = Database.Database;
 
 /** schema.sql's `PRAGMA user_version`: the version this kwire writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** A database that cannot be opened, created or written: exit 2, one line naming the file. */
 export class StoreError extends KwireError {
@@ -66,16 +67,30 @@ export function openForReading(file: string): Db {
 
 /**
  * Brings the database to SCHEMA_VERSION. Version 0 with no tables is a new file (or one from the
- * kwire that wrote no database yet): it gets schema.sql. Each later change of schema.sql adds one
- * step here, from its version to the next, so that every older database comes up to date.
+ * kwire that wrote no database yet): it gets schema.sql. An older version goes through the steps of
+ * migrations.ts, in one transaction.
  */
 function prepareSchema(db: Db, file: string): void {
   const version = userVersion(db, file);
   checkNotNewer(version, file);
   if (version === SCHEMA_VERSION) return;
-  const tables = attempt(file, 'read', () => db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number });
-  if (version === 0 && tables.n > 0) throw new StoreError('DB_NOT_KWIRE', `${file}: not a kwire database (it has tables of its own); name another file with --db`);
-  attempt(file, 'write', () => db.exec(`BEGIN; ${schemaText()}; COMMIT;`));
+  if (version === 0) {
+    const tables = attempt(file, 'read', () => db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number });
+    if (tables.n > 0) throw new StoreError('DB_NOT_KWIRE', `${file}: not a kwire database (it has tables of its own); name another file with --db`);
+    attempt(file, 'write', () => db.exec(`BEGIN; ${schemaText()}; COMMIT;`));
+    return;
+  }
+  attempt(file, 'migrate', () => {
+    // A table is rebuilt by dropping it, which foreign keys would cascade to the rows that point at it.
+    db.pragma('foreign_keys = OFF');
+    db.transaction(() => {
+      for (let step = version; step < SCHEMA_VERSION; step++) STEPS[step](db);
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`${broken.length} rows point at no row after the migration`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+    db.pragma('foreign_keys = ON');
+  });
 }
 
 function userVersion(db: Db, file: string): number {

@@ -150,11 +150,11 @@ export class StoreReader {
 
   /** Flow order, and worst first within a flow, as `analyze()` gives them. */
   findings(captureId: number, flowId?: number): Finding[] {
-    const rows = this.all<{ finding: string }>(
-      `SELECT finding FROM findings WHERE capture_id = ? ${flowId === undefined ? '' : 'AND flow_id = ?'} ORDER BY flow_id, severity DESC, rule`,
+    const rows = this.all<FindingRow>(
+      `SELECT ${FINDING_COLUMNS} FROM findings WHERE capture_id = ? ${flowId === undefined ? '' : 'AND flow_id = ?'} ORDER BY flow_id, severity DESC, rule`,
       ...(flowId === undefined ? [captureId] : [captureId, flowId]),
     );
-    return rows.map((row) => JSON.parse(row.finding) as Finding);
+    return rows.map(findingOf);
   }
 
   /** One flow's whole record and findings (the dashboard's detail view), or null. */
@@ -238,14 +238,15 @@ export class StoreReader {
 
   /** Findings grouped by rule and severity, worst first, with the first flows behind each. */
   findingGroups(captureId: number, flowsPerGroup = 20): FindingGroup[] {
-    const groups = this.all<{ rule: string; severity: number; count: number; finding: string }>(
-      `SELECT rule, severity, count(*) AS count, min(finding) AS finding FROM findings WHERE capture_id = ?
+    // SQLite takes the bare columns from the row of min(flow_id): the group's first finding.
+    const groups = this.all<FindingRow & { count: number }>(
+      `SELECT ${FINDING_COLUMNS}, min(flow_id), count(*) AS count FROM findings WHERE capture_id = ?
        GROUP BY rule, severity ORDER BY severity DESC, rule`, captureId,
     );
     return groups.map((group) => {
-      const sample = JSON.parse(group.finding) as Finding;
+      const { rule, severity, name, title, remediation } = findingOf(group);
       return {
-        rule: group.rule, severity: SEVERITIES[group.severity], name: sample.name, title: sample.title, remediation: sample.remediation, count: group.count,
+        rule, severity, name, title, remediation, count: group.count,
         flowIds: this.all<{ id: number }>('SELECT flow_id AS id FROM findings WHERE capture_id = ? AND rule = ? AND severity = ? ORDER BY flow_id LIMIT ?',
           captureId, group.rule, group.severity, flowsPerGroup).map((row) => row.id),
       };
@@ -324,4 +325,28 @@ function listIn<K, V>(map: Map<K, V[]>, key: K): V[] {
 function filterClause(filter: string): { where: string; parameters: string[] } {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   return { where: words.map(() => `AND instr(${SEARCHABLE}, ?) > 0`).join(' '), parameters: words };
+}
+
+/** A findings row: the columns, and in `extra` what no column holds. */
+interface FindingRow {
+  flow_id: number;
+  rule: Finding['rule'];
+  severity: number;
+  path: CommPath;
+  title: string;
+  detail: string;
+  remediation: string;
+  evidence: string;
+  extra: string;
+}
+
+const FINDING_COLUMNS = 'flow_id, rule, severity, path, title, detail, remediation, evidence, extra';
+
+/** The finding of SPEC.md §4 again, its fields in the order analyze() gives them. */
+function findingOf(row: FindingRow): Finding {
+  const { name, references } = JSON.parse(row.extra) as Pick<Finding, 'name' | 'references'>;
+  return {
+    rule: row.rule, name, severity: SEVERITIES[row.severity], flowId: row.flow_id, path: row.path,
+    title: row.title, detail: row.detail, remediation: row.remediation, references, evidence: JSON.parse(row.evidence) as Finding['evidence'],
+  };
 }

@@ -77,7 +77,7 @@ export class StoreWriter {
       certificate: prepare('INSERT OR IGNORE INTO certificates (sha256, subject, issuer, not_before, not_after, self_signed, info) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       flowCertificate: prepare('INSERT INTO flow_certificates (capture_id, flow_id, side, position, sha256) VALUES (?, ?, ?, ?, ?)'),
       request: prepare('INSERT INTO http_requests (capture_id, flow_id, seq, method, target, status, auth, upgrade, k8s_kind, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      finding: prepare('INSERT INTO findings (capture_id, flow_id, rule, severity, path, title, detail, remediation, evidence, finding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      finding: prepare('INSERT INTO findings (capture_id, flow_id, rule, severity, path, title, detail, remediation, evidence, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       endpoint: prepare('INSERT OR IGNORE INTO endpoints (capture_id, address, role, evidence, first_flow) VALUES (?, ?, ?, ?, ?)'),
       progress: prepare('INSERT OR REPLACE INTO progress (capture_id, wall, packets, bytes, flows, findings, dropped) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       captureProgress: prepare('UPDATE captures SET packets = ?, bytes = ?, dropped = ? WHERE id = ?'),
@@ -159,7 +159,10 @@ export class StoreWriter {
       s.request.run(captureId, flow.id, seq, request.method, request.target, request.status, request.auth, request.upgrade, request.k8s?.kind ?? null, JSON.stringify(request)),
     );
     for (const finding of findings) {
-      s.finding.run(captureId, flow.id, finding.rule, severityRank(finding), finding.path, finding.title, finding.detail, finding.remediation, JSON.stringify(finding.evidence), JSON.stringify(finding));
+      s.finding.run(
+        captureId, flow.id, finding.rule, severityRank(finding), finding.path, finding.title, finding.detail, finding.remediation,
+        JSON.stringify(finding.evidence), JSON.stringify({ name: finding.name, references: finding.references }),
+      );
     }
     for (const [address, role] of [[flow.src, flow.roles.client], [flow.dst, flow.roles.server]] as const) {
       if (role && this.firstTime(`endpoint ${address} ${role}`)) s.endpoint.run(captureId, address, role, JSON.stringify(flow.roles.evidence), flow.id);
