@@ -65,6 +65,14 @@ const MAX_LADDER_ENCRYPTED = 8;
 
 const sideOf = (dir: Direction): Side => (dir === 0 ? 'client' : 'server');
 
+/**
+ * Copies a record or message header (4–5 bytes) by hand: Buffer.copy of part of a buffer makes a
+ * view of that part first, an allocation for every record of a bulk transfer.
+ */
+function copyHeaderBytes(source: Buffer, from: number, count: number, target: Buffer, at: number): void {
+  for (let i = 0; i < count; i++) target[at + i] = source[from + i];
+}
+
 export function newTlsInfo(): TlsInfo {
   return {
     version: null,
@@ -251,7 +259,7 @@ export class TlsAnalyzer implements StreamHandler {
   private readHeader(dir: Direction, chunk: Buffer, pos: number, ts: number): number {
     const d = this.dirs[dir];
     const take = Math.min(5 - d.headerLength, chunk.length - pos);
-    chunk.copy(d.header, d.headerLength, pos, pos + take);
+    copyHeaderBytes(chunk, pos, take, d.header, d.headerLength);
     d.headerLength += take;
     pos += take;
     // An SSLv2-compatible hello: the first record of the stream has the high bit of its first byte set.
@@ -499,7 +507,7 @@ export class TlsAnalyzer implements StreamHandler {
       if (d.messageHeaderLength < 4) {
         if (d.messageHeaderLength === 0) d.messageTs = ts;
         const take = Math.min(4 - d.messageHeaderLength, end - pos);
-        chunk.copy(d.messageHeader, d.messageHeaderLength, pos, pos + take);
+        copyHeaderBytes(chunk, pos, take, d.messageHeader, d.messageHeaderLength);
         d.messageHeaderLength += take;
         pos += take;
         if (d.messageHeaderLength < 4) break;
