@@ -7,9 +7,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { kwire } from './helpers/cli.js';
@@ -193,6 +195,48 @@ describe('a writer that stops', () => {
     expect((await exited).code).toBe(0);
     expect(flowsStored(db)).toBe(300);
   }, 60_000);
+});
+
+describe('a reader of stdout that goes away (| head)', () => {
+  /** Runs the CLI, takes the first chunk of its stdout and closes the pipe; its exit and stderr. */
+  async function headOf(args: string[]): Promise<{ code: number | null; first: string; stderr: string }> {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kwire'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const [first] = (await once(child.stdout!, 'data')) as [Buffer];
+    child.stdout!.destroy();
+    return { code: await exited, first: first.toString(), stderr };
+  }
+
+  it('ends a report quietly, and stops a reading as Ctrl-C does, its run stored', async () => {
+    const db = path.join(scratch(), 'kwire.db');
+    const large = syntheticPcap({ connections: 20_000, segmentsPerConnection: 2, concurrent: 50, payloadBytes: 100 });
+    const capture = path.join(scratch(), 'large.pcap');
+    await pipeline(large, createWriteStream(capture));
+
+    const reading = await headOf(['read', capture, '--db', db, '--ndjson']);
+    expect(reading.first).toMatch(/^\{"type":"flow","id":1,/);
+    expect(reading.code).toBe(0);
+    expect(reading.stderr).toMatch(/^kwire: interrupted: kept the \d+ packets read\n$/);
+    const stored = new Database(db, { readonly: true });
+    const run = stored.prepare('SELECT finished, (SELECT count(*) FROM flows) AS flows FROM captures').get() as { finished: number | null; flows: number };
+    expect(run.finished).not.toBeNull();
+    expect(run.flows).toBeGreaterThan(0);
+    stored.close();
+
+    kwire(['read', capture, '--db', db, '-q']);
+    const reporting = await headOf(['report', '--db', db, '--format', 'json']);
+    expect(reporting.first).toMatch(/^\{\n {2}"capture": \{/);
+    expect(reporting).toMatchObject({ code: 0, stderr: '' });
+  }, 120_000);
+
+  it('says which runs there are when --capture names none', () => {
+    const db = path.join(scratch(), 'kwire.db');
+    kwire(['read', sample, '--db', db, '-q']);
+    kwire(['read', sample, '--db', db, '-q']);
+    expect(kwire(['report', '--db', db, '--capture', '7'])).toMatchObject({ status: 2, stderr: `kwire: ${db}: holds no run 7 (its runs are 1 to 2)\n` });
+  });
 });
 
 describe('a database of an older kwire', () => {

@@ -4,22 +4,34 @@
  * one line on stderr.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { analyze, loadClusterFile, loadKeyLogFile, sniff, StreamDumpFactory, TrustAnchors, type AnalyzeOptions } from '../lib.js';
 import { KwireError } from '../model/errors.js';
 import { parseCommandLine, usage, UsageError, type CheckOptions, type ReadOptions, type ReportOptions, type SniffOptions, type TuiOptions } from './args.js';
-import type { KwireDocument } from '../model/document.js';
-import { SEVERITIES, type Severity } from '../model/finding.js';
-import { StoreReader, StoreWriter } from '../store/index.js';
+import type { CaptureJson, FlowJson } from '../model/document.js';
+import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
+import { StoreReader, StoreWriter, type FlowWithFindings } from '../store/index.js';
 import { MAX_CONNECTION_ROWS, renderSummary } from './text.js';
 import { FLOWS_PER_RULE, renderMarkdown } from './markdown.js';
 import { Tally } from './tally.js';
 import { ProgressLine } from './progress.js';
 import type { DashboardRun } from '../tui/index.js';
 
+/**
+ * Stdout's reader went away (`kwire report --format json | head`): the output ends there, as
+ * tcpdump's and tshark's do, and a capture stops as on Ctrl-C (its run is still stored).
+ */
+const stdoutClosed = new AbortController();
+
 export async function main(argv: string[]): Promise<number> {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // After an EPIPE, each later write fails too: the output has ended, they are dropped.
+    if (error.code !== 'EPIPE' && !stdoutClosed.signal.aborted) throw error;
+    stdoutClosed.abort();
+  });
   try {
     const parsed = parseCommandLine(argv);
     switch (parsed.command) {
@@ -38,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
         await read(parsed.options);
         return 0;
       case 'report':
-        report(parsed.options);
+        await report(parsed.options);
         return 0;
       case 'tui':
         await tui(parsed.options);
@@ -94,6 +106,7 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
   let store: StoreWriter | null = null;
   let dashboard: DashboardRun | null = null;
   process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
+  stdoutClosed.signal.addEventListener('abort', interrupt);
   try {
     store = db === null ? null : StoreWriter.open(db, captureStart(options));
     // Quitting the dashboard while the capture is read stops the reading, as Ctrl-C does without it.
@@ -133,10 +146,12 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
       process.stderr.write(`kwire: warning: ${doc.capture.source}: ${doc.capture.live.ended}; kept the ${doc.capture.packets} packets captured\n`);
     }
     if (doc.capture.interrupted) process.stderr.write(`kwire: interrupted: kept the ${doc.capture.packets} packets read\n`);
-    print(doc, tally, options.json ? 'json' : options.ndjson ? 'ndjson' : 'text');
+    if (options.json) await writeDocument(process.stdout, doc.capture, doc.flows, doc.findings);
+    else print(doc.capture, tally, options.ndjson ? 'ndjson' : 'text');
     return bySeverity;
   } finally {
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
+    stdoutClosed.signal.removeEventListener('abort', interrupt);
     dashboard?.close();
     store?.close();
     if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
@@ -181,14 +196,20 @@ function needTerminal(what: string): void {
   if (!process.stdout.isTTY) throw new UsageError(`${what}: the dashboard needs a terminal, and stdout is not one (run it in a terminal, or drop --tui and use --json or 'kwire report')`);
 }
 
-/** `report`: what a run stored, printed as that run printed it. */
-function report(options: ReportOptions): void {
+/** `report`: what a run stored, printed as that run printed it, read a page of flows at a time. */
+async function report(options: ReportOptions): Promise<void> {
   const reader = StoreReader.open(options.db);
   try {
     const captureId = options.capture ?? reader.latestCaptureId();
     if (captureId === null) throw new KwireError('DB_EMPTY', `${options.db}: holds no run yet`);
-    const doc = reader.document(captureId);
-    print(doc, Tally.of(doc, SUMMARY_LIMITS), options.format);
+    const capture = reader.capture(captureId);
+    if (options.format === 'json') {
+      await writeDocument(process.stdout, capture, flowsOf(reader.records(captureId)), reader.findings(captureId));
+      return;
+    }
+    const tally = new Tally(SUMMARY_LIMITS);
+    for (const { flow, findings } of reader.records(captureId)) tally.add(flow, findings);
+    print(capture, tally, options.format);
   } finally {
     reader.close();
   }
@@ -197,22 +218,40 @@ function report(options: ReportOptions): void {
 /** What the text summary and the markdown report show of a run: its first connections, a few examples per rule. */
 const SUMMARY_LIMITS = { listed: MAX_CONNECTION_ROWS, examples: FLOWS_PER_RULE };
 
-function print(doc: KwireDocument, tally: Tally, format: 'text' | 'json' | 'ndjson' | 'markdown'): void {
+/** The end of a run that was not printed as it went: its summary, or (ndjson) its capture record. */
+function print(capture: CaptureJson, tally: Tally, format: 'text' | 'ndjson' | 'markdown'): void {
   const out = process.stdout;
-  if (format === 'json') writeDocument(out, doc);
-  else if (format === 'ndjson') out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');
-  else out.write(format === 'markdown' ? renderMarkdown(doc.capture, tally) : renderSummary(doc.capture, tally));
+  if (format === 'ndjson') out.write(JSON.stringify({ type: 'capture', ...capture }) + '\n');
+  else out.write(format === 'markdown' ? renderMarkdown(capture, tally) : renderSummary(capture, tally));
 }
 
 /**
- * The document of SPEC.md §5, as `JSON.stringify(doc, null, 2)` would print it, written one flow at
- * a time: a capture of many connections never becomes one string of tens of megabytes.
+ * The document of SPEC.md §5, as `JSON.stringify(doc, null, 2)` would print it, written one flow
+ * and one finding at a time, each after the reader took the one before (a pipe holds 64 KiB): a
+ * stored run is never all in memory, neither read nor waiting to be written.
  */
-function writeDocument(out: NodeJS.WritableStream, doc: KwireDocument): void {
+async function writeDocument(out: NodeJS.WritableStream, capture: CaptureJson, flows: Iterable<FlowJson>, findings: Iterable<Finding>): Promise<void> {
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain', { signal: stdoutClosed.signal }).catch(() => {}); // an error is stdout's handler's
+  };
   const nested = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replaceAll('\n', '\n' + '  '.repeat(depth));
-  out.write(`{\n  "capture": ${nested(doc.capture, 1)},\n  "flows": [`);
-  doc.flows.forEach((flow, i) => out.write(`${i === 0 ? '' : ','}\n    ${nested(flow, 2)}`));
-  out.write(`${doc.flows.length === 0 ? '' : '\n  '}],\n  "findings": ${nested(doc.findings, 1)}\n}\n`);
+  const writeArray = async (items: Iterable<unknown>) => {
+    let count = 0;
+    for (const item of items) {
+      if (stdoutClosed.signal.aborted) return;
+      await write(`${count++ === 0 ? '[' : ','}\n    ${nested(item, 2)}`);
+    }
+    await write(count === 0 ? '[]' : '\n  ]');
+  };
+  await write(`{\n  "capture": ${nested(capture, 1)},\n  "flows": `);
+  await writeArray(flows);
+  await write(',\n  "findings": ');
+  await writeArray(findings);
+  await write('\n}\n');
+}
+
+function* flowsOf(records: Iterable<FlowWithFindings>): Generator<FlowJson> {
+  for (const record of records) yield record.flow;
 }
 
 /** One `--ca` bundle; a mistake in it names the file (exit 2). */

@@ -8,6 +8,7 @@ import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
 import type { CertificateInfo, HttpRequestInfo } from '../model/protocol.js';
 import type { Posture } from '../findings/index.js';
 import type { Statement } from 'better-sqlite3';
+import { KwireError } from '../model/errors.js';
 import { attempt, openForReading, type Db } from './database.js';
 
 export interface CaptureRow {
@@ -105,6 +106,15 @@ const SEARCHABLE = `lower(f.src || ' ' || f.dst || ' ' || f.sport || ' ' || f.dp
   coalesce(f.server_role, '') || ' ' || f.protocol || ' ' || coalesce(t.sni, '') || ' ' || coalesce((SELECT group_concat(rule, ' ') FROM findings x
   WHERE x.capture_id = f.capture_id AND x.flow_id = f.id), ''))`;
 
+/** A stored flow read back as `analyze()` gave it to onFlowEnd. */
+export interface FlowWithFindings {
+  flow: FlowJson;
+  findings: Finding[];
+}
+
+/** Flows `records()` reads at a time. */
+const RECORDS_PER_PAGE = 1000;
+
 export class StoreReader {
   static open(file: string): StoreReader {
     return new StoreReader(openForReading(file), file);
@@ -128,47 +138,40 @@ export class StoreReader {
     return this.get<{ id: number }>('SELECT max(id) AS id FROM captures')?.id ?? null;
   }
 
-  /** The capture as SPEC.md §5's document, flows and findings in order. */
+  /** The capture as SPEC.md §5's document, flows and findings in order (all in memory: tests, small runs). */
   document(captureId: number): KwireDocument {
-    const flows = this.all<{ id: number; extra: string }>('SELECT id, extra FROM flows WHERE capture_id = ? ORDER BY id', captureId);
-    const chains = this.chains(captureId);
-    const requests = this.requests(captureId);
-    return {
-      capture: this.capture(captureId),
-      flows: flows.map((row) => {
-        const flow = JSON.parse(row.extra) as FlowJson;
-        if (flow.tls) {
-          flow.tls.serverChain = chains.get(`${row.id} server`) ?? [];
-          flow.tls.clientChain = chains.get(`${row.id} client`) ?? [];
-        }
-        if (flow.http) flow.http.requests = requests.get(row.id) ?? [];
-        return flow;
-      }),
-      findings: this.findings(captureId),
-    };
+    const flows: FlowJson[] = [];
+    const findings: Finding[] = [];
+    for (const record of this.records(captureId)) {
+      flows.push(record.flow);
+      findings.push(...record.findings);
+    }
+    return { capture: this.capture(captureId), flows, findings };
   }
 
-  /** Flow order, and worst first within a flow, as `analyze()` gives them. */
-  findings(captureId: number, flowId?: number): Finding[] {
-    const rows = this.all<FindingRow>(
-      `SELECT ${FINDING_COLUMNS} FROM findings WHERE capture_id = ? ${flowId === undefined ? '' : 'AND flow_id = ?'} ORDER BY flow_id, severity DESC, rule`,
-      ...(flowId === undefined ? [captureId] : [captureId, flowId]),
-    );
-    return rows.map(findingOf);
+  /**
+   * Every flow of the capture with its findings, in order, read RECORDS_PER_PAGE flows at a time:
+   * `report` prints a run of millions of connections in the memory of one page.
+   */
+  *records(captureId: number): Generator<FlowWithFindings> {
+    for (let after = 0; ; ) {
+      const page = this.all<{ id: number; extra: string }>('SELECT id, extra FROM flows WHERE capture_id = ? AND id > ? ORDER BY id LIMIT ?', captureId, after, RECORDS_PER_PAGE);
+      if (page.length === 0) return;
+      after = page[page.length - 1].id;
+      yield* this.assemble(captureId, page);
+    }
+  }
+
+  /** Every finding of the capture, in order, read for RECORDS_PER_PAGE flows at a time. */
+  *findings(captureId: number): Generator<Finding> {
+    const last = this.get<{ id: number | null }>('SELECT max(id) AS id FROM flows WHERE capture_id = ?', captureId)!.id ?? 0;
+    for (let first = 1; first <= last; first += RECORDS_PER_PAGE) yield* this.findingsBetween(captureId, first, first + RECORDS_PER_PAGE - 1);
   }
 
   /** One flow's whole record and findings (the dashboard's detail view), or null. */
-  flow(captureId: number, flowId: number): { flow: FlowJson; findings: Finding[] } | null {
-    const row = this.get<{ extra: string }>('SELECT extra FROM flows WHERE capture_id = ? AND id = ?', captureId, flowId);
-    if (!row) return null;
-    const flow = JSON.parse(row.extra) as FlowJson;
-    if (flow.tls) {
-      const chains = this.chains(captureId, flowId);
-      flow.tls.serverChain = chains.get(`${flowId} server`) ?? [];
-      flow.tls.clientChain = chains.get(`${flowId} client`) ?? [];
-    }
-    if (flow.http) flow.http.requests = this.requests(captureId, flowId).get(flowId) ?? [];
-    return { flow, findings: this.findings(captureId, flowId) };
+  flow(captureId: number, flowId: number): FlowWithFindings | null {
+    const row = this.get<{ id: number; extra: string }>('SELECT id, extra FROM flows WHERE capture_id = ? AND id = ?', captureId, flowId);
+    return row ? this.assemble(captureId, [row])[0] : null;
   }
 
   /** The path matrix: per path, connections by posture and findings by severity. */
@@ -262,11 +265,15 @@ export class StoreReader {
     this.db.close();
   }
 
-  private capture(captureId: number): CaptureJson {
+  /** The capture's summary: SPEC.md §5's `capture`. */
+  capture(captureId: number): CaptureJson {
     const row = this.get<{ source: string; format: string; linktypes: string; packets: number; bytes: number; first_ts: number | null; last_ts: number | null; decode_errors: number; dropped: number | null; summary: string | null }>(
       'SELECT * FROM captures WHERE id = ?', captureId,
     );
-    if (!row) throw new Error(`${this.file}: no capture ${captureId}`);
+    if (!row) {
+      const runs = this.get<{ first: number | null; last: number | null }>('SELECT min(id) AS first, max(id) AS last FROM captures')!;
+      throw new KwireError('DB_NO_CAPTURE', `${this.file}: holds no run ${captureId} (${runs.first === null ? 'none yet' : runs.first === runs.last ? `its only run is ${runs.first}` : `its runs are ${runs.first} to ${runs.last}`})`);
+    }
     // A writer killed before its end left no summary: the counts of its last progress row stand.
     const { decodeErrorsByName = {}, damage = null, reassembly = NO_REASSEMBLY, ...rest } = row.summary === null ? {} : (JSON.parse(row.summary) as Partial<CaptureJson>);
     return {
@@ -275,25 +282,36 @@ export class StoreReader {
     };
   }
 
-  private chains(captureId: number, flowId?: number): Map<string, CertificateInfo[]> {
-    const rows = this.all<{ flow_id: number; side: string; info: string }>(
-      `SELECT fc.flow_id, fc.side, c.info FROM flow_certificates fc JOIN certificates c ON c.sha256 = fc.sha256
-       WHERE fc.capture_id = ? ${flowId === undefined ? '' : 'AND fc.flow_id = ?'} ORDER BY fc.flow_id, fc.side, fc.position`,
-      ...(flowId === undefined ? [captureId] : [captureId, flowId]),
-    );
+  /** Flows read back whole: their certificate chains, requests and findings, for the ids from first to last of `rows`. */
+  private assemble(captureId: number, rows: { id: number; extra: string }[]): FlowWithFindings[] {
+    const range = [captureId, rows[0].id, rows[rows.length - 1].id];
     const chains = new Map<string, CertificateInfo[]>();
-    for (const row of rows) listIn(chains, `${row.flow_id} ${row.side}`).push(JSON.parse(row.info) as CertificateInfo);
-    return chains;
+    for (const row of this.all<{ flow_id: number; side: string; info: string }>(
+      `SELECT fc.flow_id, fc.side, c.info FROM flow_certificates fc JOIN certificates c ON c.sha256 = fc.sha256
+       WHERE fc.capture_id = ? AND fc.flow_id BETWEEN ? AND ? ORDER BY fc.flow_id, fc.side, fc.position`, ...range,
+    )) listIn(chains, `${row.flow_id} ${row.side}`).push(JSON.parse(row.info) as CertificateInfo);
+    const requests = new Map<number, HttpRequestInfo[]>();
+    for (const row of this.all<{ flow_id: number; info: string }>(
+      'SELECT flow_id, info FROM http_requests WHERE capture_id = ? AND flow_id BETWEEN ? AND ? ORDER BY flow_id, seq', ...range,
+    )) listIn(requests, row.flow_id).push(JSON.parse(row.info) as HttpRequestInfo);
+    const findings = new Map<number, Finding[]>();
+    for (const finding of this.findingsBetween(captureId, rows[0].id, rows[rows.length - 1].id)) listIn(findings, finding.flowId).push(finding);
+    return rows.map((row) => {
+      const flow = JSON.parse(row.extra) as FlowJson;
+      if (flow.tls) {
+        flow.tls.serverChain = chains.get(`${row.id} server`) ?? [];
+        flow.tls.clientChain = chains.get(`${row.id} client`) ?? [];
+      }
+      if (flow.http) flow.http.requests = requests.get(row.id) ?? [];
+      return { flow, findings: findings.get(row.id) ?? [] };
+    });
   }
 
-  private requests(captureId: number, flowId?: number): Map<number, HttpRequestInfo[]> {
-    const rows = this.all<{ flow_id: number; info: string }>(
-      `SELECT flow_id, info FROM http_requests WHERE capture_id = ? ${flowId === undefined ? '' : 'AND flow_id = ?'} ORDER BY flow_id, seq`,
-      ...(flowId === undefined ? [captureId] : [captureId, flowId]),
-    );
-    const requests = new Map<number, HttpRequestInfo[]>();
-    for (const row of rows) listIn(requests, row.flow_id).push(JSON.parse(row.info) as HttpRequestInfo);
-    return requests;
+  /** The findings of the flows with ids from `first` to `last`: flow order, and worst first within a flow, as `analyze()` gives them. */
+  private findingsBetween(captureId: number, first: number, last: number): Finding[] {
+    return this.all<FindingRow>(
+      `SELECT ${FINDING_COLUMNS} FROM findings WHERE capture_id = ? AND flow_id BETWEEN ? AND ? ORDER BY flow_id, severity DESC, rule`, captureId, first, last,
+    ).map(findingOf);
   }
 
   private all<T>(sql: string, ...parameters: unknown[]): T[] {
