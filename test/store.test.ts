@@ -103,6 +103,8 @@ describe('what read stores, report gives back', () => {
     expect(one('SELECT count(*) AS n FROM http_requests WHERE capture_id = 1')).toBe(8);
     expect(sql.prepare("SELECT role FROM endpoints WHERE capture_id = 1 AND address = '198.18.0.2' ORDER BY role").all()).toEqual([{ role: 'kubelet' }]);
     expect(sql.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    // Rows of 2–3 KB (TLS flows) fill 8 KiB pages three at a time; a 4 KiB page held one.
+    expect(sql.pragma('page_size', { simple: true })).toBe(8192);
     sql.close();
   });
 
