@@ -76,6 +76,14 @@ export interface AnalyzeOptions {
   /** Called between chunks of input. */
   onProgress?: (progress: Progress) => void;
   /**
+   * Called between chunks of input: when it returns a promise, the next chunk is read once it
+   * settles. The consumer of onFlowEnd's output (the CLI's stdout under --ndjson) holds the
+   * reading back this way instead of letting its output pile up in memory. Live, packets then
+   * wait in the kernel's capture buffer, and past it are dropped and counted there, as for a
+   * tcpdump whose output is read slowly.
+   */
+  ready?: () => Promise<void> | undefined;
+  /**
    * Stops reading when aborted (SIGINT, SIGTERM): every connection seen so far is finished and the
    * document returned as for a capture that ended there (`capture.interrupted`).
    */
@@ -178,6 +186,10 @@ async function runPipeline(source: PacketSource, options: AnalyzeOptions): Promi
       elapsedMs: Date.now() - started,
       dropped: source.droppedSoFar(),
     });
+  const batchDone = () => {
+    reportProgress();
+    return options.ready?.();
+  };
   // Live, capture time is the wall clock: flows end by it when traffic stops, and progress goes on.
   const clock = source.live
     ? setInterval(() => {
@@ -189,7 +201,7 @@ async function runPipeline(source: PacketSource, options: AnalyzeOptions): Promi
   let summary: SourceSummary;
   options.onStart?.();
   try {
-    summary = await source.read(sink, reportProgress, options.signal);
+    summary = await source.read(sink, batchDone, options.signal);
   } finally {
     clearInterval(clock);
   }

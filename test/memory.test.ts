@@ -37,7 +37,7 @@ it('reads a 1 GB capture in the memory of a 300 MB one', async () => {
 }, 300_000);
 
 /** The CLI with `args`, fed `input` on stdin: its peak RSS, its output (or only its length: a JSON document of a large run is big). */
-async function cliPeakRss(args: string[], input: NodeJS.ReadableStream | null, keep = true): Promise<{ maxRss: number; out: string; outLength: number }> {
+async function cliPeakRss(args: string[], input: NodeJS.ReadableStream | null, keep = true, pauseMsPerChunk = 0): Promise<{ maxRss: number; out: string; outLength: number }> {
   const reportRss = 'data:text/javascript,process.on("exit",()=>process.stderr.write("maxrss "+process.resourceUsage().maxRSS*1024+"\\n"))';
   const child = spawn(process.execPath, ['--import', reportRss, path.join(repoRoot, 'bin', 'kwire'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
@@ -46,6 +46,11 @@ async function cliPeakRss(args: string[], input: NodeJS.ReadableStream | null, k
   child.stdout.on('data', (chunk: Buffer) => {
     outLength += chunk.length;
     if (keep) out += chunk;
+    // A slow reader: a pipe's worth at a time, then a pause.
+    if (pauseMsPerChunk > 0) {
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), pauseMsPerChunk);
+    }
   });
   child.stderr.on('data', (chunk) => (err += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
@@ -85,4 +90,13 @@ it('reports a stored run of 120,000 connections in the memory of 30,000, as a su
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}, 300_000);
+
+it('holds the reading back while a slow reader takes --ndjson, rather than keeping its records until taken', async () => {
+  const args = ['read', '-', '--no-db', '-q', '--ndjson'];
+  const fast = await cliPeakRss(args, manyConnections(120_000), false);
+  const slow = await cliPeakRss(args, manyConnections(120_000), false, 5);
+  expect(slow.outLength).toBe(fast.outLength);
+  expect(fast.outLength).toBeGreaterThan(40_000_000);
+  expect(slow.maxRss - fast.maxRss).toBeLessThan(48 * 1024 * 1024);
 }, 300_000);

@@ -72,19 +72,23 @@ export async function readCaptureFile(path: string, sink: CaptureSink): Promise<
   return readCapture(source.stream, source.name, sink);
 }
 
+/** Told that a chunk was consumed; the reading waits for the promise it may return. */
+export type ChunkDone = () => void | Promise<void>;
+
 /**
  * Reads a pcap or pcapng stream, gzip-compressed or not, into `sink`, chunk by chunk as the
  * stream yields them. Throws InputError NOT_A_CAPTURE when the stream is not a capture at all;
  * a capture damaged part-way is not an error: the summary's `damage` says where it stopped.
- * `onChunk` is called after each chunk of the source has been consumed (for progress). When
- * `signal` aborts, reading stops before the next chunk (also while waiting for one, on a pipe)
+ * `onChunk` is called after each chunk of the source has been consumed (for progress); when it
+ * returns a promise, the next chunk is read once it settles (a consumer downstream that holds the
+ * reading back). When `signal` aborts, reading stops before the next chunk (also while waiting for one, on a pipe)
  * and the summary is that of a capture that ended there.
  */
 export async function readCapture(
   input: Readable,
   name: string,
   sink: CaptureSink,
-  onChunk?: () => void,
+  onChunk?: ChunkDone,
   signal?: AbortSignal,
 ): Promise<CaptureSummary> {
   const chunks = new ChunkQueue(input);
@@ -99,7 +103,7 @@ export async function readCapture(
       return await readGzip(first, next, new CaptureFeeder(sink, name, true), onChunk, () => signal?.aborted === true);
     }
     const feeder = new CaptureFeeder(sink, name, false);
-    for (let chunk = first; chunk && feeder.push(chunk); chunk = await next()) onChunk?.();
+    for (let chunk = first; chunk && feeder.push(chunk); chunk = await next()) await onChunk?.();
     return feeder.finish(undefined, signal?.aborted);
   } finally {
     signal?.removeEventListener('abort', stopReading);
@@ -183,7 +187,7 @@ async function readGzip(
   first: Buffer,
   next: () => Promise<Buffer | null>,
   feeder: CaptureFeeder,
-  onChunk: (() => void) | undefined,
+  onChunk: ChunkDone | undefined,
   stopped: () => boolean,
 ): Promise<CaptureSummary> {
   const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
@@ -199,7 +203,7 @@ async function readGzip(
   try {
     for (let chunk: Buffer | null = first; chunk && open && !failure; chunk = await next()) {
       failure ??= await settle(gunzip, (done) => gunzip.write(chunk, done));
-      onChunk?.();
+      await onChunk?.();
     }
     // Stopped by the signal: the end of the compressed stream never came, and that is no damage.
     if (open && !failure && !stopped()) {

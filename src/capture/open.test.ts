@@ -64,7 +64,9 @@ describe('a stream', () => {
     const source = await openCapture(file);
     expect(source.name).toBe(file);
     let chunks = 0;
-    const summary = await readCapture(source.stream, source.name, new CopyingSink(), () => chunks++);
+    const summary = await readCapture(source.stream, source.name, new CopyingSink(), () => {
+      chunks++;
+    });
     expect([summary.frames, summary.bytes, chunks]).toEqual([416, 374_521, 1]);
     expect(source.sourceBytes()).toBe(readFileSync(file).length);
   });

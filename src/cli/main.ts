@@ -130,6 +130,9 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
         out.write(JSON.stringify({ type: 'flow', ...flow }) + '\n');
         for (const finding of findings) out.write(JSON.stringify({ type: 'finding', ...finding }) + '\n');
       },
+      // A slow reader of --ndjson holds the reading back (live: the kernel's buffer, then its drops)
+      // rather than every record waiting in memory.
+      ready: () => (options.ndjson && out.writableNeedDrain ? once(out, 'drain', { signal: stop.signal }).then(noop, noop) : undefined),
       retainFlows: options.json,
     });
     store?.finish(doc.capture);
@@ -276,3 +279,5 @@ function fileSize(input: string): number | null {
 function packageVersion(): string {
   return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 }
+
+const noop = (): void => {};

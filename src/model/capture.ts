@@ -77,9 +77,10 @@ export interface PacketSource {
   droppedSoFar(): number | null;
   /**
    * Feeds every frame to `sink` until the source ends or `signal` aborts; `onBatch` between
-   * batches of frames (progress). Throws InputError when the source is not readable at all.
+   * batches of frames (progress), and when it returns a promise the next batch waits for it.
+   * Throws InputError when the source is not readable at all.
    */
-  read(sink: CaptureSink, onBatch: () => void, signal?: AbortSignal): Promise<SourceSummary>;
+  read(sink: CaptureSink, onBatch: () => void | Promise<void>, signal?: AbortSignal): Promise<SourceSummary>;
 }
 
 export interface SourceSummary extends Omit<CaptureSummary, 'format'> {

@@ -95,7 +95,7 @@ class LiveSession implements PacketSource {
     return this.inner.droppedSoFar();
   }
 
-  async read(sink: CaptureSink, onBatch: () => void, signal?: AbortSignal): Promise<SourceSummary> {
+  async read(sink: CaptureSink, onBatch: () => void | Promise<void>, signal?: AbortSignal): Promise<SourceSummary> {
     const stop = new AbortController();
     const forward = () => stop.abort();
     signal?.addEventListener('abort', forward, { once: true });

@@ -157,7 +157,7 @@ export class PipedCaptureSource implements PacketSource {
     return droppedByKernel === null && droppedByKwire === 0 ? null : (droppedByKernel ?? 0) + droppedByKwire;
   }
 
-  async read(sink: CaptureSink, onBatch: () => void, signal?: AbortSignal): Promise<SourceSummary> {
+  async read(sink: CaptureSink, onBatch: () => void | Promise<void>, signal?: AbortSignal): Promise<SourceSummary> {
     const stop = () => void this.stop(signal?.reason !== ENOUGH_PACKETS);
     signal?.addEventListener('abort', stop, { once: true });
     if (signal?.aborted) stop();
