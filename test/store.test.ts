@@ -17,7 +17,8 @@ import Database from 'better-sqlite3';
 import { kwire } from './helpers/cli.js';
 import { repoRoot } from './helpers/corpus.js';
 import { syntheticPcap, twoPartCapture } from './helpers/synthetic.js';
-import { SCHEMA_VERSION, StoreReader, type StoreError } from '../src/store/index.js';
+import { SCHEMA_VERSION, StoreReader, StoreWriter, type StoreError } from '../src/store/index.js';
+import type { KwireDocument } from '../src/lib.js';
 
 const sample = 'captures/sample-tls-http.pcap';
 const scenarios = path.join(repoRoot, 'captures/scenarios');
@@ -81,13 +82,57 @@ describe('what read stores, report gives back', () => {
       expect(read.status, read.stderr).toBe(0);
       const reported = kwire(['report', '--db', db, '--format', 'json']);
       expect(reported.status, reported.stderr).toBe(0);
-      expect(JSON.parse(reported.stdout), capture).toEqual(JSON.parse(read.stdout));
+      expect(reported.stdout, capture).toBe(read.stdout);
       expect(kwire(['report', '--db', db]).stdout).toBe(kwire(['read', capture, ...args]).stdout);
     }
     // Every run is kept; --capture picks one.
     const first = JSON.parse(kwire(['report', '--db', db, '--format', 'json', '--capture', '1']).stdout);
     expect(first.capture.source).toBe(sample);
     expect(new Database(db, { readonly: true }).prepare('SELECT count(*) AS n FROM captures').get()).toEqual({ n: captures.length });
+  });
+
+  it('reads a run back a page at a time: pages of 3 flows give the document read printed, byte for byte', () => {
+    const db = path.join(scratch(), 'kwire.db');
+    const read = kwire(['read', sample, '--keylog', 'captures/sample-tls-http.keys', '--db', db, '--json']);
+    const printed = JSON.parse(read.stdout) as KwireDocument;
+    const reader = StoreReader.open(db);
+    const paged = reader.document(1, 3);
+    expect(JSON.stringify(paged.flows)).toBe(JSON.stringify(printed.flows));
+    expect(JSON.stringify(paged.findings)).toBe(JSON.stringify(printed.findings));
+    expect(JSON.stringify([...reader.findings(1, 4)])).toBe(JSON.stringify(printed.findings));
+    reader.close();
+  });
+
+  it('holds one snapshot for a long read: a flow a writer commits meanwhile is in neither the flows nor the findings', () => {
+    // Ids are given as connections start and rows written as they end: flow 5 may come after flow 14.
+    const source = path.join(scratch(), 'source.db');
+    kwire(['read', sample, '--keylog', 'captures/sample-tls-http.keys', '--db', source, '-q']);
+    const { flows, findings } = (() => {
+      const reader = StoreReader.open(source);
+      const doc = reader.document(1);
+      reader.close();
+      return doc;
+    })();
+    const findingsOf = (id: number) => findings.filter((finding) => finding.flowId === id);
+    const late = flows.find((flow) => findingsOf(flow.id).length > 0 && flow.id > 3)!;
+    const db = path.join(scratch(), 'kwire.db');
+    const writer = StoreWriter.open(db, { source: sample, format: 'file', options: {} });
+    for (const flow of flows) if (flow !== late) writer.addFlow(flow, findingsOf(flow.id));
+    writer.flush();
+
+    const reader = StoreReader.open(db);
+    reader.holdSnapshot();
+    const records = reader.records(1, 3);
+    const seen = [records.next().value!.flow.id];
+    writer.addFlow(late, findingsOf(late.id));
+    writer.flush();
+    for (const record of records) seen.push(record.flow.id);
+    const seenFindings = [...reader.findings(1)].map((finding) => finding.flowId);
+    reader.close();
+    writer.close();
+    expect(seen).not.toContain(late.id);
+    expect(seen).toHaveLength(flows.length - 1);
+    expect(seenFindings).not.toContain(late.id);
   });
 
   it('keeps each certificate once, and the findings, requests and endpoints in their tables', () => {
@@ -233,6 +278,19 @@ describe('a reader of stdout that goes away (| head)', () => {
     expect(reporting).toMatchObject({ code: 0, stderr: '' });
   }, 120_000);
 
+  it('lets check judge the whole capture all the same: its verdict is not cut short with the output', async () => {
+    // Harmless connections first, the sample's findings at the end: read in full only if check goes on.
+    const late = path.join(scratch(), 'late.pcap');
+    await pipeline(syntheticPcap({ connections: 20_000, segmentsPerConnection: 2, concurrent: 50, payloadBytes: 100 }), createWriteStream(late));
+    writeFileSync(late, readFileSync(path.join(repoRoot, sample)).subarray(24), { flag: 'a' });
+    const whole = kwire(['check', late, '--no-db', '-q']);
+    expect(whole.status).toBe(1);
+    expect(whole.stderr).toMatch(/^kwire: check failed: \d+ findings at or above low\n$/);
+    const cut = await headOf(['check', late, '--no-db', '-q', '--ndjson']);
+    expect(cut.first).toMatch(/^\{"type":"flow","id":1,/);
+    expect(cut).toMatchObject({ code: 1, stderr: whole.stderr });
+  }, 120_000);
+
   it('says which runs there are when --capture names none', () => {
     const db = path.join(scratch(), 'kwire.db');
     kwire(['read', sample, '--db', db, '-q']);
@@ -274,6 +332,10 @@ describe('a database of an older kwire', () => {
       new Database(file, { readonly: true }).prepare('SELECT name, sql FROM sqlite_schema ORDER BY name').all()
         .map((row) => ({ ...(row as object), sql: (row as { sql: string | null }).sql?.replace(/^CREATE TABLE "(\w+)"/, 'CREATE TABLE $1') ?? null }));
     expect(definitions(db)).toEqual(definitions(fresh));
+    // The old tables' pages given back, and the pages of a new database.
+    expect(sql.pragma('freelist_count', { simple: true })).toBe(0);
+    expect(sql.pragma('page_size', { simple: true })).toBe(8192);
+    expect(sql.pragma('journal_mode', { simple: true })).toBe('wal');
     // The rebuilt tables are still the parents of their rows: removing the old run removes all of it.
     sql.pragma('foreign_keys = ON');
     sql.prepare('DELETE FROM captures WHERE id = 1').run();
@@ -282,6 +344,31 @@ describe('a database of an older kwire', () => {
     }
     sql.close();
   });
+
+  it('is migrated once when two writers open it together, and both runs are stored', async () => {
+    const db = v1Database();
+    // 2,000 copies of the run: a migration that takes long enough for the second writer to meet it.
+    const sql = new Database(db);
+    const copies = "WITH RECURSIVE n(value) AS (SELECT 2 UNION ALL SELECT value + 1 FROM n WHERE value < 2001)";
+    for (const table of ['captures', 'progress', 'flows', 'tls', 'flow_certificates', 'http_requests', 'findings', 'endpoints']) {
+      const key = table === 'captures' ? 'id' : 'capture_id';
+      const columns = (sql.pragma(`table_info(${table})`) as { name: string }[]).map((column) => column.name);
+      sql.exec(`${copies} INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((column) => (column === key ? 'n.value' : column)).join(', ')} FROM ${table}, n WHERE ${key} = 1`);
+    }
+    sql.close();
+    const writer = () => {
+      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kwire'), 'read', sample, '--db', db, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+      return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+    };
+    expect(await Promise.all([writer(), writer()])).toEqual([{ code: 0, stderr: '' }, { code: 0, stderr: '' }]);
+    const after = new Database(db, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(after.prepare('SELECT count(*) FROM captures').pluck().get()).toBe(2003);
+    expect(after.prepare('SELECT count(*) FROM flows').pluck().get()).toBe(2003 * 14);
+    after.close();
+  }, 120_000);
 
   it('is left as it was when its migration fails', () => {
     const db = v1Database();

@@ -10,6 +10,12 @@ import { STEPS } from './migrations.js';
 
 export type Db = Database.Database;
 
+/**
+ * A new file's page size: a TLS flow's row is 2–3 KB, one to a 4 KiB page (the rest unused), three
+ * to an 8 KiB one. An existing database keeps its own (only VACUUM changes it, after a migration).
+ */
+const PAGE_SIZE = 8192;
+
 /** schema.sql's `PRAGMA user_version`: the version this kwire writes and reads. */
 export const SCHEMA_VERSION = 2;
 
@@ -32,9 +38,7 @@ export function openForWriting(file: string): Db {
   const db = attempt(file, 'open', () => new Database(file));
   try {
     attempt(file, 'open', () => {
-      // A new file's pages: a TLS flow's row is 2–3 KB, one to a 4 KiB page (the rest unused), three
-      // to an 8 KiB one. An existing database keeps its size (only VACUUM could change it).
-      db.pragma('page_size = 8192');
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
       // In WAL mode, NORMAL loses nothing a killed process committed; only a power loss can.
       db.pragma('synchronous = NORMAL');
@@ -86,14 +90,37 @@ function prepareSchema(db: Db, file: string): void {
   attempt(file, 'migrate', () => {
     // A table is rebuilt by dropping it, which foreign keys would cascade to the rows that point at it.
     db.pragma('foreign_keys = OFF');
-    db.transaction(() => {
-      for (let step = version; step < SCHEMA_VERSION; step++) STEPS[step](db);
+    // IMMEDIATE: a second writer opening the same old database waits here (busy_timeout), then
+    // finds it migrated, instead of failing to turn its read into a write.
+    const migrated = db.transaction(() => {
+      const current = userVersion(db, file);
+      if (current === SCHEMA_VERSION) return false;
+      for (let step = current; step < SCHEMA_VERSION; step++) STEPS[step](db);
       const broken = db.pragma('foreign_key_check') as unknown[];
       if (broken.length > 0) throw new Error(`${broken.length} rows point at no row after the migration`);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
+      return true;
+    }).immediate();
     db.pragma('foreign_keys = ON');
+    if (migrated) compact(db);
   });
+}
+
+/**
+ * After a migration the old tables' pages are free: VACUUM gives them back and moves the file to
+ * the pages of a new one (which WAL mode forbids changing). Skipped, the database only stays
+ * larger: a reader holding it open (the dashboard) makes VACUUM busy.
+ */
+function compact(db: Db): void {
+  try {
+    db.pragma('journal_mode = DELETE');
+    db.pragma(`page_size = ${PAGE_SIZE}`);
+    db.exec('VACUUM');
+  } catch (error) {
+    if (!String((error as { code?: string }).code).startsWith('SQLITE_BUSY')) throw error;
+  } finally {
+    db.pragma('journal_mode = WAL');
+  }
 }
 
 function userVersion(db: Db, file: string): number {

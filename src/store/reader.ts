@@ -138,11 +138,23 @@ export class StoreReader {
     return this.get<{ id: number }>('SELECT max(id) AS id FROM captures')?.id ?? null;
   }
 
+  /**
+   * Reads from one snapshot of the database until close: a long read (`report` of a live run,
+   * waiting on its output) then sees each flow and finding once, however a writer goes on.
+   */
+  holdSnapshot(): void {
+    attempt(this.file, 'read', () => {
+      this.db.exec('BEGIN');
+      // A read transaction takes its snapshot at its first read.
+      this.latestCaptureId();
+    });
+  }
+
   /** The capture as SPEC.md §5's document, flows and findings in order (all in memory: tests, small runs). */
-  document(captureId: number): KwireDocument {
+  document(captureId: number, pageSize = RECORDS_PER_PAGE): KwireDocument {
     const flows: FlowJson[] = [];
     const findings: Finding[] = [];
-    for (const record of this.records(captureId)) {
+    for (const record of this.records(captureId, pageSize)) {
       flows.push(record.flow);
       findings.push(...record.findings);
     }
@@ -153,9 +165,9 @@ export class StoreReader {
    * Every flow of the capture with its findings, in order, read RECORDS_PER_PAGE flows at a time:
    * `report` prints a run of millions of connections in the memory of one page.
    */
-  *records(captureId: number): Generator<FlowWithFindings> {
+  *records(captureId: number, pageSize = RECORDS_PER_PAGE): Generator<FlowWithFindings> {
     for (let after = 0; ; ) {
-      const page = this.all<{ id: number; extra: string }>('SELECT id, extra FROM flows WHERE capture_id = ? AND id > ? ORDER BY id LIMIT ?', captureId, after, RECORDS_PER_PAGE);
+      const page = this.all<{ id: number; extra: string }>('SELECT id, extra FROM flows WHERE capture_id = ? AND id > ? ORDER BY id LIMIT ?', captureId, after, pageSize);
       if (page.length === 0) return;
       after = page[page.length - 1].id;
       yield* this.assemble(captureId, page);
@@ -163,9 +175,9 @@ export class StoreReader {
   }
 
   /** Every finding of the capture, in order, read for RECORDS_PER_PAGE flows at a time. */
-  *findings(captureId: number): Generator<Finding> {
+  *findings(captureId: number, pageSize = RECORDS_PER_PAGE): Generator<Finding> {
     const last = this.get<{ id: number | null }>('SELECT max(id) AS id FROM flows WHERE capture_id = ?', captureId)!.id ?? 0;
-    for (let first = 1; first <= last; first += RECORDS_PER_PAGE) yield* this.findingsBetween(captureId, first, first + RECORDS_PER_PAGE - 1);
+    for (let first = 1; first <= last; first += pageSize) yield* this.findingsBetween(captureId, first, first + pageSize - 1);
   }
 
   /** One flow's whole record and findings (the dashboard's detail view), or null. */
