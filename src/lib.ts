@@ -82,7 +82,7 @@ export interface AnalyzeOptions {
    * wait in the kernel's capture buffer, and past it are dropped and counted there, as for a
    * tcpdump whose output is read slowly.
    */
-  ready?: () => Promise<void> | undefined;
+  ready?: () => void | Promise<void>;
   /**
    * Stops reading when aborted (SIGINT, SIGTERM): every connection seen so far is finished and the
    * document returned as for a capture that ended there (`capture.interrupted`).

@@ -82,4 +82,24 @@ describe('readCapture from a stream', () => {
     expect([...buffers]).toEqual(chunks);
     expect([...buffers].every((buf, i) => buf === chunks[i])).toBe(true);
   });
+
+  it('waits between chunks for a consumer that holds the reading back, and stops waiting when the reading is stopped', async () => {
+    const bytes = readFileSync(corpusPath('arkime/tls13.pcap'));
+    const offsets = pcapRecordOffsets(bytes);
+    const stream = new PassThrough();
+    for (const chunk of splitAt(bytes, [offsets[3], offsets[6]])) stream.write(chunk);
+    stream.end();
+    const stop = new AbortController();
+    let frames = 0;
+    let waits = 0;
+    const summary = await readCapture(stream, 'tls13.pcap', { frame: () => void frames++, secrets() {}, interfaceStats() {} }, () => {
+      waits++;
+      // The first chunk's 3 frames are in; the consumer never lets go, and --duration comes.
+      expect(frames).toBe(3);
+      setTimeout(() => stop.abort(), 20);
+      return new Promise<void>(() => {});
+    }, stop.signal);
+    expect(waits).toBe(1);
+    expect(summary.frames).toBe(3);
+  });
 });

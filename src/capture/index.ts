@@ -100,16 +100,25 @@ export async function readCapture(
   try {
     const first = await next();
     if (first && first.length >= 2 && first.readUInt16BE(0) === GZIP_MAGIC) {
-      return await readGzip(first, next, new CaptureFeeder(sink, name, true), onChunk, () => signal?.aborted === true);
+      return await readGzip(first, next, new CaptureFeeder(sink, name, true), () => untilStopped(onChunk?.(), signal), () => signal?.aborted === true);
     }
     const feeder = new CaptureFeeder(sink, name, false);
-    for (let chunk = first; chunk && feeder.push(chunk); chunk = await next()) await onChunk?.();
+    for (let chunk = first; chunk && feeder.push(chunk); chunk = await next()) await untilStopped(onChunk?.(), signal);
     return feeder.finish(undefined, signal?.aborted);
   } finally {
     signal?.removeEventListener('abort', stopReading);
     // Stops (and closes) the source when the reader stopped early.
     input.destroy();
   }
+}
+
+/** Waits for `waiting` (the consumer's), or until `signal` stops the reading (--duration), whichever comes first. */
+async function untilStopped(waiting: void | Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!waiting || !signal) return waiting;
+  if (signal.aborted) return;
+  let stopped = (): void => {};
+  await Promise.race([waiting, new Promise<void>((resolve) => signal.addEventListener('abort', (stopped = () => resolve()), { once: true }))]);
+  signal.removeEventListener('abort', stopped);
 }
 
 /**

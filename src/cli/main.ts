@@ -106,7 +106,8 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
   let store: StoreWriter | null = null;
   let dashboard: DashboardRun | null = null;
   process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
-  stdoutClosed.signal.addEventListener('abort', interrupt);
+  // `check` judges the whole capture: a reader of its output that goes away ends only the output.
+  if (!('failOn' in options)) stdoutClosed.signal.addEventListener('abort', interrupt);
   try {
     store = db === null ? null : StoreWriter.open(db, captureStart(options));
     // Quitting the dashboard while the capture is read stops the reading, as Ctrl-C does without it.
@@ -132,7 +133,7 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
       },
       // A slow reader of --ndjson holds the reading back (live: the kernel's buffer, then its drops)
       // rather than every record waiting in memory.
-      ready: () => (options.ndjson && out.writableNeedDrain ? once(out, 'drain', { signal: stop.signal }).then(noop, noop) : undefined),
+      ready: () => (options.ndjson && out.writableNeedDrain && !stdoutClosed.signal.aborted ? once(out, 'drain', { signal: stop.signal }).then(noop, noop) : undefined),
       retainFlows: options.json,
     });
     store?.finish(doc.capture);
@@ -203,6 +204,7 @@ function needTerminal(what: string): void {
 async function report(options: ReportOptions): Promise<void> {
   const reader = StoreReader.open(options.db);
   try {
+    reader.holdSnapshot();
     const captureId = options.capture ?? reader.latestCaptureId();
     if (captureId === null) throw new KwireError('DB_EMPTY', `${options.db}: holds no run yet`);
     const capture = reader.capture(captureId);
