@@ -133,7 +133,7 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
       },
       // A slow reader of --ndjson holds the reading back (live: the kernel's buffer, then its drops)
       // rather than every record waiting in memory.
-      ready: () => (options.ndjson && out.writableNeedDrain && !stdoutClosed.signal.aborted ? once(out, 'drain', { signal: stop.signal }).then(noop, noop) : undefined),
+      ready: () => (options.ndjson && out.writableNeedDrain && !stdoutClosed.signal.aborted ? drained(out, stop.signal) : undefined),
       retainFlows: options.json,
     });
     store?.finish(doc.capture);
@@ -237,7 +237,7 @@ function print(capture: CaptureJson, tally: Tally, format: 'text' | 'ndjson' | '
  */
 async function writeDocument(out: NodeJS.WritableStream, capture: CaptureJson, flows: Iterable<FlowJson>, findings: Iterable<Finding>): Promise<void> {
   const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain', { signal: stdoutClosed.signal }).catch(() => {}); // an error is stdout's handler's
+    if (!out.write(text)) await drained(out, stdoutClosed.signal);
   };
   const nested = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replaceAll('\n', '\n' + '  '.repeat(depth));
   const writeArray = async (items: Iterable<unknown>) => {
@@ -280,6 +280,11 @@ function fileSize(input: string): number | null {
 
 function packageVersion(): string {
   return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
+/** Settles once `out` has drained, or when `signal` gives up waiting; what went wrong is stdout's 'error' handler's. */
+function drained(out: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  return once(out, 'drain', { signal }).then(noop, noop);
 }
 
 const noop = (): void => {};
