@@ -81,8 +81,8 @@ export type ChunkDone = () => void | Promise<void>;
  * a capture damaged part-way is not an error: the summary's `damage` says where it stopped.
  * `onChunk` is called after each chunk of the source has been consumed (for progress); when it
  * returns a promise, the next chunk is read once it settles (a consumer downstream that holds the
- * reading back). When `signal` aborts, reading stops before the next chunk (also while waiting for one, on a pipe)
- * and the summary is that of a capture that ended there.
+ * reading back). When `signal` aborts, reading stops before the next chunk (also while waiting for
+ * one, on a pipe, or for that promise) and the summary is that of a capture that ended there.
  */
 export async function readCapture(
   input: Readable,

@@ -296,7 +296,8 @@ export class StoreReader {
 
   /** Flows read back whole: their certificate chains, requests and findings, for the ids from first to last of `rows`. */
   private assemble(captureId: number, rows: { id: number; extra: string }[]): FlowWithFindings[] {
-    const range = [captureId, rows[0].id, rows[rows.length - 1].id];
+    const [first, last] = [rows[0].id, rows[rows.length - 1].id];
+    const range = [captureId, first, last];
     const chains = new Map<string, CertificateInfo[]>();
     for (const row of this.all<{ flow_id: number; side: string; info: string }>(
       `SELECT fc.flow_id, fc.side, c.info FROM flow_certificates fc JOIN certificates c ON c.sha256 = fc.sha256
@@ -307,7 +308,7 @@ export class StoreReader {
       'SELECT flow_id, info FROM http_requests WHERE capture_id = ? AND flow_id BETWEEN ? AND ? ORDER BY flow_id, seq', ...range,
     )) listIn(requests, row.flow_id).push(JSON.parse(row.info) as HttpRequestInfo);
     const findings = new Map<number, Finding[]>();
-    for (const finding of this.findingsBetween(captureId, rows[0].id, rows[rows.length - 1].id)) listIn(findings, finding.flowId).push(finding);
+    for (const finding of this.findingsBetween(captureId, first, last)) listIn(findings, finding.flowId).push(finding);
     return rows.map((row) => {
       const flow = JSON.parse(row.extra) as FlowJson;
       if (flow.tls) {
