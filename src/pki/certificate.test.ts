@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDistinguishedName, parseCertificate } from './index.js';
 import type { KeyAlgorithm } from './testing.js';
@@ -142,11 +143,28 @@ describe('parseCertificate against openssl', () => {
     expect(formatDistinguishedName(Buffer.concat([name, Buffer.from([0])]))).toBeNull();
   });
 
-  it('caches by fingerprint and hands out frozen records', () => {
+  it('caches by content and hands out frozen records', () => {
     const der = pki.issue('cached', { subject: '/CN=cached', key: 'p256' }).der;
     const first = parseCertificate(der)!;
     expect(parseCertificate(Buffer.from(der))).toBe(first);
     expect(Object.isFrozen(first) && Object.isFrozen(first.san)).toBe(true);
+  });
+
+  it('tells apart certificates that share their length and signature bytes (the cache key)', () => {
+    const der = pki.issue('twin', { subject: '/CN=twin', key: 'p256' }).der;
+    const original = parseCertificate(der)!;
+    // The same certificate with one byte of its serial number changed: still DER, same length, same tail.
+    const serialByte = der.indexOf(Buffer.from(original.serial.slice(0, 4), 'hex'));
+    expect(serialByte).toBeGreaterThan(0);
+    const twin = Buffer.from(der);
+    twin[serialByte] ^= 0x01;
+    const changed = parseCertificate(twin)!;
+    expect(changed).not.toBe(original);
+    expect(changed.sha256).toBe(createHash('sha256').update(twin).digest('hex'));
+    expect(changed.serial).not.toBe(original.serial);
+    // Each is still found as itself afterwards.
+    expect(parseCertificate(Buffer.from(der))!.sha256).toBe(original.sha256);
+    expect(parseCertificate(Buffer.from(twin))!.sha256).toBe(changed.sha256);
   });
 
   it('says null for bytes that are not one certificate', () => {

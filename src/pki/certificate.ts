@@ -1,8 +1,8 @@
 /**
  * X.509 certificates as CertificateInfo. The DER reader (der.ts, name.ts) gives the names,
  * serial, validity, key and extensions; node:crypto's X509Certificate, which must accept the
- * certificate too, does signatures and name checks later (verdict.ts). Results are cached by
- * SHA-256: a capture shows the same few certificates on thousands of connections.
+ * certificate too, does signatures and name checks later (verdict.ts). Results are cached: a
+ * capture shows the same few certificates on thousands of connections.
  */
 import { X509Certificate, createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -40,18 +40,33 @@ export interface ParsedCertificate {
 }
 
 const CERTIFICATE_CACHE_SIZE = 10_000;
+/** Bytes at the end of a certificate (its signature's) that, with its length, find its cache entry. */
+const CACHE_KEY_TAIL = 16;
 
-const cache = new LruCache<string, ParsedCertificate | null>(CERTIFICATE_CACHE_SIZE);
+/** A certificate seen before: its bytes (to confirm a key match), and what they parsed to. */
+interface CacheEntry {
+  readonly der: Buffer;
+  readonly parsed: ParsedCertificate | null;
+}
+
+const cache = new LruCache<string, CacheEntry>(CERTIFICATE_CACHE_SIZE);
 
 /** The certificate's facts, or null when the bytes are not a certificate. Never throws. */
 export function parseCertificate(der: Buffer): CertificateInfo | null {
   return loadCertificate(der)?.info ?? null;
 }
 
-/** parseCertificate with what verification needs; cached by fingerprint. */
+/**
+ * parseCertificate with what verification needs; cached. Every TLS flow looks up its chain twice
+ * (its facts, its verdict): the entry is found by the length and the last bytes, which are the
+ * signature's, then the bytes are compared whole, rather than hashing every sighting (SHA-256 of
+ * a certificate cost more than the rest of the lookup). Only a certificate not seen yet is hashed.
+ */
 export function loadCertificate(der: Buffer): ParsedCertificate | null {
+  const key = `${der.length}:${der.toString('latin1', Math.max(der.length - CACHE_KEY_TAIL, 0))}`;
+  const seen = cache.get(key);
+  if (seen !== undefined && seen.der.equals(der)) return seen.parsed;
   const sha256 = createHash('sha256').update(der).digest('hex');
-  if (cache.has(sha256)) return cache.get(sha256) ?? null;
   let parsed: ParsedCertificate | null;
   try {
     parsed = parse(der, sha256);
@@ -59,7 +74,10 @@ export function loadCertificate(der: Buffer): ParsedCertificate | null {
     // DerError from our reader, or whatever OpenSSL says about bytes it refuses: not a certificate.
     parsed = null;
   }
-  cache.set(sha256, parsed);
+  // A copy of its own (Buffer.from would take a slice of the shared pool and keep all of it alive).
+  const copy = Buffer.alloc(der.length);
+  der.copy(copy);
+  cache.set(key, { der: copy, parsed });
   return parsed;
 }
 
