@@ -265,7 +265,8 @@ describe('TLS 1.2', () => {
       'c:EncryptedRecord',
       's:EncryptedRecord',
     ]);
-    expect(a.encryptedRecords.map((r) => `${r.from[0]}${r.contentType}`)).toEqual(['c22', 's22', 'c23', 's23']);
+    // Encrypted records are kept for the TLS 1.3 inference only.
+    expect(a.encryptedRecords).toEqual([]);
     expect(infer).not.toHaveBeenCalled();
   });
 
@@ -426,7 +427,7 @@ describe('the record layer stops cleanly', () => {
     expect(messages(a)).toEqual(['c:ClientHello']);
   });
 
-  it('bounds the ladder at 64 steps and the encrypted records at 32 per direction', () => {
+  it('bounds the ladder at 64 steps', () => {
     const script: [0 | 1, Buffer][] = [
       [C, HS.record(clientHello())],
       [S, HS.record(serverHello())],
@@ -436,8 +437,20 @@ describe('the record layer stops cleanly', () => {
     for (let i = 0; i < 100; i++) script.push([S, appData(10)], [C, appData(10)]);
     const a = play(analyzer(), script);
     expect(a.info.handshake).toHaveLength(64);
-    expect(a.encryptedRecords.filter((r) => r.from === 'client')).toHaveLength(32);
-    expect(a.encryptedRecords.filter((r) => r.from === 'server')).toHaveLength(32);
+    expect(a.encryptedRecords).toEqual([]);
+  });
+
+  it('keeps a TLS 1.3 connection\'s first 32 encrypted records per direction, and 8 per direction in the ladder', () => {
+    const script: [0 | 1, Buffer][] = [
+      [C, HS.record(clientHello({ extensions: [supportedVersions(0x0304)] }))],
+      [S, HS.record(serverHello({ cipher: 0x1301, extensions: [selectedVersion(0x0304)] }))],
+    ];
+    for (let i = 0; i < 100; i++) script.push([S, appData(10 + i)], [C, appData(10 + i)]);
+    const a = play(analyzer(), script);
+    for (const side of ['client', 'server']) {
+      expect(a.encryptedRecords.filter((r) => r.from === side).map((r) => r.length)).toEqual(Array.from({ length: 32 }, (_, i) => 10 + i));
+    }
+    expect(messages(a).filter((m) => m.endsWith('EncryptedRecord'))).toHaveLength(16);
   });
 });
 

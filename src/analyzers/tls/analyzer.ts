@@ -59,8 +59,9 @@ const MAX_MESSAGE = 256 * 1024;
 const MAX_CHAIN_CERTS = 10;
 const MAX_CHAIN_BYTES = 256 * 1024;
 const MAX_LADDER = 64;
-/** Encrypted records kept per direction for the TLS 1.3 inference, and shown in the ladder. */
+/** Encrypted records kept per direction for the TLS 1.3 inference. */
 const MAX_ENCRYPTED_RECORDS = 32;
+/** Encrypted records shown per direction in the ladder. */
 const MAX_LADDER_ENCRYPTED = 8;
 
 const sideOf = (dir: Direction): Side => (dir === 0 ? 'client' : 'server');
@@ -161,6 +162,7 @@ class DirectionState {
 export class TlsAnalyzer implements StreamHandler {
   readonly serverChainDer: Buffer[] = [];
   readonly clientChainDer: Buffer[] = [];
+  /** A TLS 1.3 connection's encrypted records, for the client-authentication inference (TLS 1.2 needs none). */
   readonly encryptedRecords: EncryptedRecord[] = [];
   /** The client random (the key log's index), once a ClientHello was seen. */
   clientRandom: Buffer | null = null;
@@ -360,7 +362,7 @@ export class TlsAnalyzer implements StreamHandler {
     const d = this.dirs[dir];
     if (type === CONTENT.applicationData) d.applicationData++;
     if (!d.encrypted) return;
-    if (d.encryptedListed < MAX_ENCRYPTED_RECORDS) {
+    if (this.tls13 && d.encryptedListed < MAX_ENCRYPTED_RECORDS) {
       d.encryptedListed++;
       const record: EncryptedRecord = { from: sideOf(dir), contentType: type, length, ts, packet: this.packet };
       this.encryptedRecords.push(record);
