@@ -51,7 +51,9 @@ export interface Progress {
 export interface AnalyzeOptions {
   /**
    * Also hand every connection's ordered bytes to this factory (gopacket's StreamFactory), for
-   * example a StreamDumpFactory that writes them to files as tcpflow does (`--streams`).
+   * example a StreamDumpFactory that writes them to files as tcpflow does (`--streams`). A
+   * handler's onEnd comes when its connection closes (FIN both ways, every byte delivered; a
+   * reset one once quiet for a second), while onFlowEnd comes after the connection's linger.
    */
   streams?: StreamFactory;
   /** Trust anchors for server certificate verdicts (the cluster CA: `--ca`); the cluster file's `ca` adds to them. */
@@ -142,6 +144,8 @@ async function runPipeline(source: PacketSource, options: AnalyzeOptions): Promi
   const anchorsGiven = anchorSets.some((set) => set.size > 0);
   const flowTable = new FlowTable({
     factory: options.streams ? new TeeFactory(analyzers, options.streams) : analyzers,
+    // A flow whose session keys may still come (a key log named, or secrets seen) looks them up at its end.
+    endsAtClose: () => !keyLog.active,
     onFlowEnd(record) {
       const analysis = analyzers.take(record);
       const flow = flowToJson(record, analysis, paths.place(record, analysis));

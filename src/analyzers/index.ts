@@ -141,6 +141,9 @@ export class FlowAnalyzer implements StreamHandler {
     this.protocolHandler?.onEnd(reason);
     if (this.decryptedFlow) this.analysis.http = this.decryptedFlow.analysis.http;
     if (this.tls) this.completeTls(this.tls);
+    // The analysis stays (the factory hands it out when the flow leaves the table); the parsers go.
+    this.protocolHandler = this.tls = this.decryptedFlow = this.heads = null;
+    this.pending = [];
   }
 
   private decide(protocol: FlowAnalysis['protocol']): void {

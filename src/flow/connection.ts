@@ -15,6 +15,8 @@ import { sniffSender } from './sniff.js';
 /** What all connections of a table share. */
 export interface TableContext {
   factory: StreamFactory;
+  /** Whether a connection closed cleanly may end its handler now rather than when it leaves the table (FlowTableOptions). */
+  endsAtClose: () => boolean;
   stats: ReassemblyStats & { gapBytes: number };
   /** Capture time of the packet (or sweep) being handled: the `ts` of data delivered now. */
   now: number;
@@ -87,6 +89,17 @@ export class Connection implements ReassemblySink, IdleLinks<Connection> {
     if ((flags & TcpFlags.FIN) !== 0) half.fin(seqAdd(dataSeq, span));
     if ((flags & TcpFlags.ACK) !== 0) this.halves[dir ^ 1].ack(tcp.ack);
     this.updateState();
+    if (this.handler !== null && this.record.state === 'closed') this.endIfDelivered();
+  }
+
+  /**
+   * A connection closed by FIN both ways lingers in the table for late packets, but once each
+   * side's bytes up to its FIN are delivered no byte, gap or hole can reach the handler again
+   * (the reassembler stops at a consumed FIN): its analysis is over, and ends now, so that a
+   * lingering connection keeps its record and results, not its parsers' state.
+   */
+  private endIfDelivered(): void {
+    if (this.halves[0].finConsumed && this.halves[1].finConsumed && this.context.endsAtClose()) this.endHandler('fin');
   }
 
   /**
@@ -126,7 +139,25 @@ export class Connection implements ReassemblySink, IdleLinks<Connection> {
     this.halves[0].finish();
     this.halves[1].finish();
     if (reason === 'timeout' && this.record.state === 'established') this.record.state = 'timeout';
-    this.handler?.onEnd(reason);
+    this.endHandler(reason);
+  }
+
+  /**
+   * A reset connection gone quiet (FlowLimits.resetQuiet): what is held is delivered, and its
+   * analysis ends, as it would when it leaves the table, bar packets that come later still.
+   */
+  endIfQuietAfterReset(): void {
+    if (this.handler === null || this.record.state !== 'reset' || !this.context.endsAtClose()) return;
+    this.halves[0].finish();
+    this.halves[1].finish();
+    this.endHandler('rst');
+  }
+
+  /** The handler's onEnd, once: a handler ended at close is not ended again. */
+  private endHandler(reason: EndReason): void {
+    const handler = this.handler;
+    this.handler = null;
+    handler?.onEnd(reason);
   }
 
   data(dir: Direction, chunk: Buffer, packet: number): void {

@@ -99,9 +99,15 @@ describe('reassembly properties', () => {
           const stream = streams.get(flow.id)!;
           expect(stream.endReason).not.toBeNull();
           for (const dir of [0, 1] as Direction[]) {
-            expect(stream.bytes(dir).length).toBe(flow.bytes[dir]);
             const gaps = stream.events.filter((event) => event.startsWith(`${dir === 0 ? 'c2s' : 's2c'} gap `));
-            expect(gaps.reduce((sum, event) => sum + Number(event.split(' ')[2]), 0)).toBe(flow.gaps[dir]);
+            const seen = [stream.bytes(dir).length, gaps.reduce((sum, event) => sum + Number(event.split(' ')[2]), 0)];
+            // A reset connection's handler ends once it is quiet (FlowLimits.resetQuiet): what comes later is counted, not seen.
+            if (flow.state === 'reset') {
+              expect(seen[0]).toBeLessThanOrEqual(flow.bytes[dir]);
+              expect(seen[1]).toBeLessThanOrEqual(flow.gaps[dir]);
+            } else {
+              expect(seen).toEqual([flow.bytes[dir], flow.gaps[dir]]);
+            }
           }
           gapBytes += flow.gaps[0] + flow.gaps[1];
         }

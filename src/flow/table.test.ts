@@ -206,6 +206,64 @@ describe('timeouts on capture time', () => {
   });
 });
 
+describe('the analysis of a closed connection', () => {
+  const exchange = (): Segment[] => [...handshake(1000, 5000, 0), c('PA', 1001, 'ping', { ack: 5001 }), s('PA', 5001, 'pong!', { ack: 1005 })];
+
+  it('ends when both FINs are delivered, while the connection lingers for late packets', () => {
+    const { ended, streams, table } = replay([...exchange(), ...closing(1005, 5006)], { finish: false });
+    expect(streams.get(1)!.events).toEqual(['c2s "ping"', 's2c "pong!"', 'end fin']);
+    expect(ended).toEqual([]);
+    expect(table.size).toBe(1);
+  });
+
+  it('counts late packets on the record; the flow leaves the table after its linger, its handler ended once', () => {
+    const [c3] = between({ address: '10.0.0.4', port: 40002 }, server);
+    const { ended, streams } = replay(
+      [...exchange(), ...closing(1005, 5006), s('PA', 5001, 'pong!', { ack: 1006, ts: 2 }), c3('S', 1, '', { ts: 9 })],
+      { finish: false },
+    );
+    expect(ended.map((flow) => [flow.id, flow.state, flow.packets, flow.bytes])).toEqual([[1, 'closed', [5, 4], [4, 5]]]);
+    expect(streams.get(1)!.events).toEqual(['c2s "ping"', 's2c "pong!"', 'end fin']);
+  });
+
+  it('waits for a hole before a FIN to be filled (or skipped) before it ends', () => {
+    const segments = [
+      ...handshake(1000, 5000, 0),
+      c('PA', 1005, 'pong', { ack: 5001 }), // ahead of a hole: "ping" not seen yet
+      c('FA', 1009, '', { ack: 5001 }),
+      s('FA', 5001, '', { ack: 1001 }), // both FINs; the server has not acknowledged the missing bytes
+    ];
+    const open = replay(segments, { finish: false });
+    expect(open.streams.get(1)!.endReason).toBeNull();
+    const filled = replay([...segments, c('PA', 1001, 'ping', { ack: 5002 })], { finish: false });
+    expect(filled.streams.get(1)!.events).toEqual(['c2s "ping"', 'c2s "pong"', 'end fin']);
+  });
+
+  it('stays with the flow until it leaves the table when endsAtClose says no (keys may still come)', () => {
+    const asked: number[] = [];
+    const { ended, streams } = replay([...exchange(), ...closing(1005, 5006)], { finish: false, endsAtClose: () => (asked.push(1), false) });
+    expect(asked.length).toBeGreaterThan(0);
+    expect(streams.get(1)!.endReason).toBeNull();
+    expect(ended).toEqual([]);
+  });
+
+  it('a reset connection keeps its handler while its peer\'s data may still come, then ends it once quiet for 1 s', () => {
+    const [c3] = between({ address: '10.0.0.4', port: 40002 }, server);
+    const afterReset = [...exchange(), c('RA', 1005, '', { ack: 5006 }), s('PA', 5006, 'late', { ack: 1005 })];
+    const { streams } = replay(afterReset, { finish: false });
+    expect(streams.get(1)!.events).toEqual(['c2s "ping"', 's2c "pong!"', 's2c "late"']);
+    // Another connection's packet moves capture time on: the sweep finds the reset one quiet.
+    const quiet = replay([...afterReset, c3('S', 1, '', { ts: 1.5 })], { finish: false });
+    expect(quiet.streams.get(1)!.events).toEqual(['c2s "ping"', 's2c "pong!"', 's2c "late"', 'end rst']);
+    expect(quiet.ended).toEqual([]);
+    const lingered = replay([...afterReset, c3('S', 1, '', { ts: 1.5 }), s('A', 5010, '', { ack: 1005, ts: 2 }), c3('S', 1, '', { ts: 7.5 })], { finish: false });
+    expect(lingered.ended.filter((flow) => flow.id === 1).map((flow) => [flow.state, flow.packets])).toEqual([['reset', [4, 4]]]);
+    expect(lingered.streams.get(1)!.endReason).toBe('rst');
+    const keyed = replay([...afterReset, c3('S', 1, '', { ts: 1.5 })], { finish: false, endsAtClose: () => false });
+    expect(keyed.streams.get(1)!.endReason).toBeNull();
+  });
+});
+
 describe('keys', () => {
   it('VLANs and tunnels keep otherwise identical 4-tuples apart; both directions meet', () => {
     const tunnel = { kind: 'vxlan' as const, outerSrc: '192.0.2.1', outerDst: '192.0.2.2', vni: 42 };

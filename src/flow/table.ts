@@ -8,9 +8,12 @@
  * old tcp.stream; only a SYN that tshark would count as a new stream replaces it earlier. Zeek's
  * 5 s (tcp_close_delay, tcp_reset_delay, tcp_attempt_delay): every capture of the corpus assigns
  * its packets as tshark does with it, and a busy node's closed connections, thousands a second,
- * are not kept half a minute each (about 6 KiB apiece with their analysis). The
- * timeouts are checked by a sweep every `sweepInterval` seconds of capture time; a live capture
- * also moves that time on with the wall clock (advanceClock) while no packet comes.
+ * are not kept half a minute each. Their analysis ends sooner: a closed connection's as soon as
+ * both sides' bytes up to their FINs are delivered (nothing can reach its handler after that), a
+ * reset one's once quiet for `resetQuiet` seconds; lingering, a connection then keeps its record
+ * and results (about 2 KiB), not its parsers' state (5 to 8 KiB for TLS). The timeouts are
+ * checked by a sweep every `sweepInterval` seconds of capture time; a live capture also moves
+ * that time on with the wall clock (advanceClock) while no packet comes.
  */
 import type { EndReason, FlowRecord, StreamFactory } from '../model/flow.js';
 import { C2S, S2C } from '../model/flow.js';
@@ -35,6 +38,11 @@ export interface FlowLimits {
   establishedTimeout: number;
   /** Idle seconds before an unanswered SYN's connection ends; also how long a closed or reset one lingers. */
   shortTimeout: number;
+  /**
+   * Idle seconds after which a reset connection's handler ends (the data its peer had in flight
+   * has come by then); the connection lingers on, for late packets, until `shortTimeout`.
+   */
+  resetQuiet: number;
   /** Seconds of capture time between idle sweeps. */
   sweepInterval: number;
 }
@@ -44,6 +52,7 @@ export const DEFAULT_FLOW_LIMITS: Readonly<FlowLimits> = {
   heldBytesTotal: 256 << 20,
   establishedTimeout: 300,
   shortTimeout: 5,
+  resetQuiet: 1,
   sweepInterval: 1,
 };
 
@@ -66,9 +75,16 @@ export interface FlowStats extends ReassemblyStats {
 
 export interface FlowTableOptions {
   factory: StreamFactory;
-  /** Called once per connection, after its handler's onEnd. */
+  /** Called once per connection, when it leaves the table (after its handler's onEnd). */
   onFlowEnd(flow: FlowRecord): void;
   limits?: Partial<FlowLimits>;
+  /**
+   * Whether a connection closed by FIN both ways, every byte delivered, may end its handler at
+   * once; its record still lingers for late packets, and onFlowEnd comes when it leaves the table.
+   * Asked at each such close (default: yes). No for a handler that may still be waiting for
+   * something that is not in the stream (TLS keys from a key log).
+   */
+  endsAtClose?: () => boolean;
 }
 
 export class FlowTable {
@@ -99,7 +115,15 @@ export class FlowTable {
   constructor(options: FlowTableOptions) {
     this.limits = { ...DEFAULT_FLOW_LIMITS, ...options.limits };
     this.onFlowEnd = options.onFlowEnd;
-    this.context = { factory: options.factory, stats: this.stats, now: 0, packetNumber: 0, heldBytes: 0, holding: new Set() };
+    this.context = {
+      factory: options.factory,
+      endsAtClose: options.endsAtClose ?? (() => true),
+      stats: this.stats,
+      now: 0,
+      packetNumber: 0,
+      heldBytes: 0,
+      holding: new Set(),
+    };
   }
 
   /** Connections alive (open, or closed and lingering). */
@@ -206,7 +230,7 @@ export class FlowTable {
     }
   }
 
-  /** Ends the connections idle past their timeout, least recently active first. */
+  /** Ends the connections idle past their timeout, least recently active first; then the analysis of quiet reset ones. */
   private sweep(now: number): void {
     this.nextSweep = now + this.limits.sweepInterval;
     const shortIdleSince = now - this.limits.shortTimeout;
@@ -215,10 +239,16 @@ export class FlowTable {
       const short = expiredHead(this.shortIdle, shortIdleSince);
       const long = expiredHead(this.longIdle, longIdleSince);
       const connection = short !== null && long !== null ? (short.record.lastTs <= long.record.lastTs ? short : long) : short ?? long;
-      if (connection === null) return;
+      if (connection === null) break;
       const reason = connection.closeReason();
       if (reason === null) this.stats.timeouts++;
       this.end(connection, reason ?? 'timeout');
+    }
+    const quietSince = now - this.limits.resetQuiet;
+    let quiet = this.shortIdle.head;
+    while (quiet !== null && quiet.record.lastTs <= quietSince) {
+      quiet.endIfQuietAfterReset();
+      quiet = quiet.nextIdle;
     }
   }
 }

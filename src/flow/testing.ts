@@ -170,10 +170,10 @@ export interface Replay {
 }
 
 /** Feeds `segments` to a new FlowTable (then calls finish() unless told not to). */
-export function replay(segments: Segment[], options: { limits?: Partial<FlowLimits>; finish?: boolean } = {}): Replay {
+export function replay(segments: Segment[], options: { limits?: Partial<FlowLimits>; finish?: boolean; endsAtClose?: () => boolean } = {}): Replay {
   const factory = new RecordingFactory();
   const ended: FlowRecord[] = [];
-  const table = new FlowTable({ factory, limits: options.limits, onFlowEnd: (flow) => ended.push(flow) });
+  const table = new FlowTable({ factory, limits: options.limits, endsAtClose: options.endsAtClose, onFlowEnd: (flow) => ended.push(flow) });
   const frame: Frame = { index: 0, ts: 1000, linktype: 1, buf: shared, offset: 0, caplen: 0, origlen: 0, iface: 0 };
   for (const segment of segments) {
     frame.index++;
