@@ -1,5 +1,6 @@
 import type { Frame } from '../model/frame.js';
 import type { CaptureDamage, CaptureSink, CaptureSummary } from '../model/capture.js';
+import { u16be, u16le, u32be, u32le } from '../model/bytes.js';
 
 /** tcpdump's and Wireshark's largest packet (libpcap MAXIMUM_SNAPLEN): a longer record is damage. */
 export const MAX_CAPLEN = 262_144;
@@ -79,11 +80,11 @@ export abstract class RecordStreamReader {
   }
 
   protected u16(buf: Buffer, offset: number): number {
-    return this.littleEndian ? buf.readUInt16LE(offset) : buf.readUInt16BE(offset);
+    return this.littleEndian ? u16le(buf, offset) : u16be(buf, offset);
   }
 
   protected u32(buf: Buffer, offset: number): number {
-    return this.littleEndian ? buf.readUInt32LE(offset) : buf.readUInt32BE(offset);
+    return this.littleEndian ? u32le(buf, offset) : u32be(buf, offset);
   }
 
   /** Feeds the next chunk of the stream. Returns false once the reader has stopped. */

@@ -4,6 +4,7 @@ import type { DecodedPacket, DecodeError, DecodeResult, TunnelKind } from '../mo
 import { formatAddress } from './address.js';
 import { FragmentReassembler, type FragmentLimits } from './fragments.js';
 import { decodeTcp } from './tcp.js';
+import { u16be } from '../model/bytes.js';
 
 /*
  * Every layer is a method over `(buf, off, end, wireEnd)`: the header starts at `off`, the bytes
@@ -216,7 +217,7 @@ export class PacketDecoder {
 
   private ethernet(buf: Buffer, off: number, end: number, wireEnd: number, out: DecodedPacket): DecodeResult {
     if (end - off < Ethernet.LENGTH) return 'truncated-link';
-    return this.ethertype(buf.readUInt16BE(off + Ethernet.TYPE), buf, off + Ethernet.LENGTH, end, wireEnd, out);
+    return this.ethertype(u16be(buf, off + Ethernet.TYPE), buf, off + Ethernet.LENGTH, end, wireEnd, out);
   }
 
   /** What follows an EtherType: stacked VLAN tags, then IPv4, IPv6 or a PPPoE session. */
@@ -292,7 +293,7 @@ export class PacketDecoder {
     const headerLength = (versionIhl & 0x0f) * 4;
     if (headerLength < Ipv4.MIN_LENGTH) return 'bad-ip-header';
     if (end - off < headerLength) return 'truncated-ip';
-    const datagramWireEnd = lengthOrFrame(buf.readUInt16BE(off + Ipv4.TOTAL_LENGTH), off, wireEnd);
+    const datagramWireEnd = lengthOrFrame(u16be(buf, off + Ipv4.TOTAL_LENGTH), off, wireEnd);
     if (datagramWireEnd < off + headerLength) return 'bad-ip-length';
     // Ethernet padding after the datagram is not part of it. A length beyond the frame is read
     // as tshark does: what is there is decoded, the rest counts as not captured.
@@ -301,7 +302,7 @@ export class PacketDecoder {
     this.layers |= Layer.IPV4;
     const proto = buf[off + Ipv4.PROTOCOL];
     setAddresses(out, buf, 4, off + Ipv4.SRC, off + Ipv4.DST, proto);
-    const flagsFragment = buf.readUInt16BE(off + Ipv4.FLAGS_FRAGMENT);
+    const flagsFragment = u16be(buf, off + Ipv4.FLAGS_FRAGMENT);
     const fragmentOffset = (flagsFragment & IPV4_FRAGMENT_OFFSET_MASK) * 8;
     const moreFragments = (flagsFragment & IPV4_MORE_FRAGMENTS) !== 0;
     if (fragmentOffset === 0 && !moreFragments) return this.transport(proto, buf, off + headerLength, datagramEnd, datagramWireEnd, out);
@@ -328,7 +329,7 @@ export class PacketDecoder {
   private ipv6(buf: Buffer, off: number, end: number, wireEnd: number, out: DecodedPacket): DecodeResult {
     if (end - off < Ipv6.LENGTH) return 'truncated-ip';
     if (buf[off] >> 4 !== 6) return 'bad-ip-version';
-    const packetWireEnd = lengthOrFrame(buf.readUInt16BE(off + Ipv6.PAYLOAD_LENGTH), off + Ipv6.LENGTH, wireEnd);
+    const packetWireEnd = lengthOrFrame(u16be(buf, off + Ipv6.PAYLOAD_LENGTH), off + Ipv6.LENGTH, wireEnd);
     this.layers |= Layer.IPV6;
     const nextHeader = buf[off + Ipv6.NEXT_HEADER];
     setAddresses(out, buf, 6, off + Ipv6.SRC, off + Ipv6.DST, nextHeader);

@@ -1,4 +1,5 @@
 import type { DecodeResult, TcpView } from '../model/packet.js';
+import { u16be, u32be } from '../model/bytes.js';
 
 /** Field offsets of the TCP header (RFC 9293 §3.1). */
 const Tcp = {
@@ -39,12 +40,12 @@ export function decodeTcp(buf: Buffer, off: number, end: number, wireEnd: number
   const headerLength = (buf[off + Tcp.DATA_OFFSET] >> 4) * 4;
   if (headerLength < MIN_HEADER_LENGTH || headerLength > wireEnd - off) return 'bad-tcp-header';
 
-  tcp.srcPort = buf.readUInt16BE(off + Tcp.SRC_PORT);
-  tcp.dstPort = buf.readUInt16BE(off + Tcp.DST_PORT);
-  tcp.seq = buf.readUInt32BE(off + Tcp.SEQ);
-  tcp.ack = buf.readUInt32BE(off + Tcp.ACK);
+  tcp.srcPort = u16be(buf, off + Tcp.SRC_PORT);
+  tcp.dstPort = u16be(buf, off + Tcp.DST_PORT);
+  tcp.seq = u32be(buf, off + Tcp.SEQ);
+  tcp.ack = u32be(buf, off + Tcp.ACK);
   tcp.flags = buf[off + Tcp.FLAGS];
-  tcp.window = end - off >= Tcp.WINDOW + 2 ? buf.readUInt16BE(off + Tcp.WINDOW) : 0;
+  tcp.window = end - off >= Tcp.WINDOW + 2 ? u16be(buf, off + Tcp.WINDOW) : 0;
   const payloadOff = off + headerLength;
   parseTcpOptions(buf, off + Tcp.OPTIONS, Math.min(payloadOff, end), tcp);
   tcp.payloadOff = payloadOff;

@@ -10,6 +10,7 @@
  * either way round, keeps the last key (`sameAsLast`), and the table its connection.
  */
 import type { DecodedPacket, TunnelInfo } from '../model/packet.js';
+import { u32be } from '../model/bytes.js';
 
 export class FlowKeyBuilder {
   key = '';
@@ -30,8 +31,8 @@ export class FlowKeyBuilder {
     const vlanCode = pkt.vlan + 1;
     let key: string;
     if (pkt.addrLen === 4) {
-      const src = buf.readUInt32BE(srcOff);
-      const dst = buf.readUInt32BE(dstOff);
+      const src = u32be(buf, srcOff);
+      const dst = u32be(buf, dstOff);
       const plain = pkt.tunnel === null;
       if (plain && this.continuesLast(src, tcp.srcPort, dst, tcp.dstPort, pkt.vlan)) return;
       this.senderIsLow = src < dst || (src === dst && tcp.srcPort <= tcp.dstPort);
