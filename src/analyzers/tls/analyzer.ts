@@ -177,6 +177,8 @@ export class TlsAnalyzer implements StreamHandler {
   /** Number of the packet that delivered the bytes being read. */
   private packet = 0;
   private tls13 = false;
+  /** The record lengths of a TLS 1.3 Finished and alert under the chosen suite (null when unknown). */
+  private sizes13: ReturnType<typeof tls13RecordSizes> = null;
   private serverCertificateSeen = false;
   private serverFlightDone = false;
   /** TLS 1.3 `established` bookkeeping (see the file comment). */
@@ -376,7 +378,7 @@ export class TlsAnalyzer implements StreamHandler {
   }
 
   private countTls13(dir: Direction, length: number): void {
-    const sizes = tls13RecordSizes(this.serverHello?.cipher ?? -1);
+    const sizes = this.sizes13;
     // A record of an alert's size after the handshake is taken for an alert (close_notify), not data.
     const data = length !== sizes?.alert;
     if (dir === 0) {
@@ -642,6 +644,7 @@ export class TlsAnalyzer implements StreamHandler {
       return;
     }
     this.serverHello = hello;
+    this.sizes13 = tls13RecordSizes(hello.cipher);
     this.info.alpn = hello.alpn;
     this.startDecryption(hello.random, hello.cipher);
     if (this.tls13) {

@@ -106,6 +106,19 @@ describe('inferTls13ClientAuth edge cases', () => {
     expect(inferTls13ClientAuth(bySide, AES256)).toEqual(inferTls13ClientAuth(measured, AES256));
   });
 
+  it('remembers a conclusion by the records\' shape: the same sides, types and lengths in order, whatever their times', () => {
+    const shape = 'S20:1 S23 S96 S854 S95 S69 C20:1 C447 C96 C69 C59 S19 C19';
+    const first = inferTls13ClientAuth(records(shape), AES256);
+    const later = records(shape).map((r) => ({ ...r, ts: r.ts + 100, packet: r.packet + 1000 }));
+    expect(inferTls13ClientAuth(later, AES256)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(outcome(first)).toEqual([true, true, 'server']);
+    // One length, the suite, or the order of the last two records apart: concluded afresh.
+    expect(inferTls13ClientAuth(records(shape.replace('C447', 'C448')), AES256)).not.toBe(first);
+    expect(inferTls13ClientAuth(records(shape), AES128)).not.toBe(first);
+    expect(outcome(inferTls13ClientAuth(records(shape.replace('S19 C19', 'C19 S19')), AES256))).toEqual([true, true, null]);
+  });
+
   it('leaves its input alone', () => {
     const input = records('C69 S23 S854 S96 S69');
     const copy = structuredClone(input);

@@ -56,11 +56,31 @@ interface Flights {
   client: EncryptedRecord[] | null;
 }
 
+/**
+ * The connections of one client and server repeat the same records: conclusions are remembered by
+ * the suite and the records' sides, types and lengths in capture order, all the inference reads
+ * (bounded: the memory is cleared when full).
+ */
+const REMEMBERED_LIMIT = 4096;
+const remembered = new Map<string, Tls13ClientAuthInference>();
+
 export function inferTls13ClientAuth(records: EncryptedRecord[], cipher: string | null): Tls13ClientAuthInference {
-  const sizes = suiteSizes(cipher);
-  const isAlert = (r: EncryptedRecord) => r.contentType === ALERT || (r.contentType === APPLICATION_DATA && r.length === sizes.alert);
   // Both sides interleaved in capture order (sort is stable: each side keeps its order on equal times).
   const ordered = records.filter((r) => r.contentType === APPLICATION_DATA || r.contentType === ALERT).sort((a, b) => a.ts - b.ts);
+  let key = cipher ?? '';
+  for (const r of ordered) key += `,${r.from === 'client' ? 'c' : 's'}${r.contentType}:${r.length}`;
+  let inference = remembered.get(key);
+  if (inference === undefined) {
+    if (remembered.size >= REMEMBERED_LIMIT) remembered.clear();
+    inference = Object.freeze(infer(ordered, cipher));
+    remembered.set(key, inference);
+  }
+  return inference;
+}
+
+function infer(ordered: EncryptedRecord[], cipher: string | null): Tls13ClientAuthInference {
+  const sizes = suiteSizes(cipher);
+  const isAlert = (r: EncryptedRecord) => r.contentType === ALERT || (r.contentType === APPLICATION_DATA && r.length === sizes.alert);
   const server = ordered.filter((r) => r.from === 'server');
   const client = ordered.filter((r) => r.from === 'client');
 
