@@ -53,7 +53,8 @@ export interface AnalyzeOptions {
    * Also hand every connection's ordered bytes to this factory (gopacket's StreamFactory), for
    * example a StreamDumpFactory that writes them to files as tcpflow does (`--streams`). A
    * handler's onEnd comes when its connection closes (FIN both ways, every byte delivered; a
-   * reset one once quiet for a second), while onFlowEnd comes after the connection's linger.
+   * reset one once quiet for a second; with a key log, when the flow leaves the table), while
+   * onFlowEnd comes after the connection's linger.
    */
   streams?: StreamFactory;
   /** Trust anchors for server certificate verdicts (the cluster CA: `--ca`); the cluster file's `ca` adds to them. */

@@ -15,7 +15,7 @@ import { sniffSender } from './sniff.js';
 /** What all connections of a table share. */
 export interface TableContext {
   factory: StreamFactory;
-  /** Whether a connection closed cleanly may end its handler now rather than when it leaves the table (FlowTableOptions). */
+  /** Whether a closed or reset connection may end its handler before it leaves the table (FlowTableOptions.endsAtClose). */
   endsAtClose: () => boolean;
   stats: ReassemblyStats & { gapBytes: number };
   /** Capture time of the packet (or sweep) being handled: the `ts` of data delivered now. */
@@ -93,13 +93,13 @@ export class Connection implements ReassemblySink, IdleLinks<Connection> {
   }
 
   /**
-   * A connection closed by FIN both ways lingers in the table for late packets, but once each
-   * side's bytes up to its FIN are delivered no byte, gap or hole can reach the handler again
-   * (the reassembler stops at a consumed FIN): its analysis is over, and ends now, so that a
-   * lingering connection keeps its record and results, not its parsers' state.
+   * A connection closed by FIN both ways lingers in the table for late packets, but once both
+   * sides are settled (each FIN consumed, nothing held, no acknowledged hole left) no byte or gap
+   * can reach the handler again: its analysis is over, and ends now, so that a lingering connection
+   * keeps its record and results, not its parsers' state.
    */
   private endIfDelivered(): void {
-    if (this.halves[0].finConsumed && this.halves[1].finConsumed && this.context.endsAtClose()) this.endHandler('fin');
+    if (this.halves[0].settled && this.halves[1].settled && this.context.endsAtClose()) this.endHandler('fin');
   }
 
   /**
@@ -143,14 +143,13 @@ export class Connection implements ReassemblySink, IdleLinks<Connection> {
   }
 
   /**
-   * A reset connection gone quiet (FlowLimits.resetQuiet): what is held is delivered, and its
-   * analysis ends, as it would when it leaves the table, bar packets that come later still.
+   * A reset connection gone quiet (FlowLimits.resetQuiet), both sides settled: its analysis ends as
+   * it would when it leaves the table, bar data that comes later still (counted on the record, not
+   * analysed). One still holding data or a hole waits for its end, where they are skipped.
    */
   endIfQuietAfterReset(): void {
-    if (this.handler === null || this.record.state !== 'reset' || !this.context.endsAtClose()) return;
-    this.halves[0].finish();
-    this.halves[1].finish();
-    this.endHandler('rst');
+    if (this.handler === null || this.record.state !== 'reset' || !this.halves[0].settled || !this.halves[1].settled) return;
+    if (this.context.endsAtClose()) this.endHandler('rst');
   }
 
   /** The handler's onEnd, once: a handler ended at close is not ended again. */

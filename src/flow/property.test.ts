@@ -92,6 +92,18 @@ describe('reassembly properties', () => {
           });
         const limits = tight ? { outOfOrderBytesPerFlow: 40, heldBytesTotal: 70 } : {};
         const { ended, streams, table } = replay(segments, { limits });
+        // Handlers ended before their connection left the table (at close, or quiet after a reset)
+        // changed nothing stored, and nothing a handler of a flow that was not reset received.
+        const late = replay(segments, { limits, endsAtClose: () => false });
+        expect(ended.map((flow) => [flow.id, flow.state, flow.packets, flow.bytes, flow.gaps])).toEqual(
+          late.ended.map((flow) => [flow.id, flow.state, flow.packets, flow.bytes, flow.gaps]),
+        );
+        expect(table.stats).toEqual(late.table.stats);
+        for (const flow of ended) {
+          const [early, atEnd] = [streams.get(flow.id)!.events, late.streams.get(flow.id)!.events];
+          if (flow.state !== 'reset') expect(early).toEqual(atEnd);
+          else expect(atEnd.slice(0, early.length - 1)).toEqual(early.slice(0, -1));
+        }
         expect(table.size).toBe(0);
         expect(ended.map((flow) => flow.id).sort((a, b) => a - b)).toEqual(Array.from({ length: table.stats.flows }, (_, i) => i + 1));
         let gapBytes = 0;

@@ -84,6 +84,14 @@ export class HalfStream {
     private readonly stats: ReassemblyStats,
   ) {}
 
+  /**
+   * Whether finish() has nothing left to do (nothing held, no acknowledged hole still to report, no
+   * FIN still ahead) and, once the FIN is consumed, no later segment or ACK can deliver or skip a byte.
+   */
+  get settled(): boolean {
+    return this.held.length === 0 && !this.ackedAhead && (!this.finSeen || this.finConsumed);
+  }
+
   start(seq: number): void {
     this.started = true;
     this.nextSeq = seq;

@@ -239,6 +239,47 @@ describe('the analysis of a closed connection', () => {
     expect(filled.streams.get(1)!.events).toEqual(['c2s "ping"', 'c2s "pong"', 'end fin']);
   });
 
+  /** A replay as it goes, and as it went when every handler ended with its connection: handler events, record counts. */
+  function sameAsEndingLate(segments: Segment[]) {
+    const outcome = (run: ReturnType<typeof replay>) => ({
+      events: [...run.streams.values()].map((stream) => stream.events),
+      flows: run.ended.map((flow) => [flow.id, flow.bytes, flow.gaps]),
+      retransmitted: run.table.stats.retransmittedBytes,
+    });
+    expect(outcome(replay(segments))).toEqual(outcome(replay(segments, { endsAtClose: () => false })));
+  }
+
+  it('waits while data is held past a hole that a FIN behind it leaves, or an ACK beyond the FIN may report', () => {
+    sameAsEndingLate([
+      ...handshake(1000, 5000, 0),
+      c('PA', 1001, 'ping', { ack: 5001 }),
+      c('PA', 1010, 'late', { ack: 5001 }), // held after a hole
+      c('FA', 1003, '', { ack: 5001 }), // a FIN behind what was delivered: consumed at once, the held piece stays
+      s('FA', 5001, '', { ack: 1004 }),
+      c('A', 1004, '', { ack: 5002 }),
+    ]);
+    sameAsEndingLate([
+      ...handshake(1000, 5000, 0),
+      c('PA', 1001, 'ping', { ack: 5001 }),
+      c('FA', 1010, '', { ack: 5001 }), // a hole before the FIN
+      s('A', 5001, '', { ack: 1020 }), // acknowledged beyond the FIN: the hole is skipped, the ACK stays ahead
+      s('FA', 5001, '', { ack: 1020 }),
+      c('PA', 1015, 'zz', { ack: 5002 }), // past the FIN
+    ]);
+  });
+
+  it('a reset connection still holding data waits for its end, where a late retransmission may still fill the hole', () => {
+    const [c3] = between({ address: '10.0.0.4', port: 40002 }, server);
+    sameAsEndingLate([
+      ...handshake(1000, 5000, 10),
+      c('PA', 1001, 'ping', { ack: 5001 }),
+      c('PA', 1009, 'pong', { ack: 5001 }), // held after a hole
+      c('RA', 1013, '', { ack: 5001 }),
+      c3('S', 1, '', { ts: 11.5 }), // a sweep finds the reset connection quiet
+      c('PA', 1005, 'xxxx', { ack: 5001, ts: 12 }), // the hole, retransmitted within the linger
+    ]);
+  });
+
   it('stays with the flow until it leaves the table when endsAtClose says no (keys may still come)', () => {
     const asked: number[] = [];
     const { ended, streams } = replay([...exchange(), ...closing(1005, 5006)], { finish: false, endsAtClose: () => (asked.push(1), false) });

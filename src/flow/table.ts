@@ -80,9 +80,9 @@ export interface FlowTableOptions {
   limits?: Partial<FlowLimits>;
   /**
    * Whether a connection closed by FIN both ways, every byte delivered, may end its handler at
-   * once; its record still lingers for late packets, and onFlowEnd comes when it leaves the table.
-   * Asked at each such close (default: yes). No for a handler that may still be waiting for
-   * something that is not in the stream (TLS keys from a key log).
+   * once, and a reset one once quiet for `resetQuiet`; its record still lingers for late packets,
+   * and onFlowEnd comes when it leaves the table. Asked each time (default: yes). No for a handler
+   * that may still be waiting for something that is not in the stream (TLS keys from a key log).
    */
   endsAtClose?: () => boolean;
 }
