@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDistinguishedName, parseCertificate } from './index.js';
 import type { KeyAlgorithm } from './testing.js';
@@ -165,6 +167,22 @@ describe('parseCertificate against openssl', () => {
     // Each is still found as itself afterwards.
     expect(parseCertificate(Buffer.from(der))!.sha256).toBe(original.sha256);
     expect(parseCertificate(Buffer.from(twin))!.sha256).toBe(changed.sha256);
+  });
+
+  it('keeps no copy of bytes that are not a certificate: they are found again by their SHA-256', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 400; i++) {
+      const junk = Buffer.alloc(64 * 1024, 0x30);
+      junk.writeUInt32BE(i, junk.length - 4);
+      expect(parseCertificate(junk)).toBeNull();
+      expect(parseCertificate(Buffer.from(junk))).toBeNull();
+    }
+    gc();
+    // Copies would hold 400 × 64 KiB.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 * 1024 * 1024);
   });
 
   it('says null for bytes that are not one certificate', () => {

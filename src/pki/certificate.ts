@@ -42,10 +42,17 @@ export interface ParsedCertificate {
 const CERTIFICATE_CACHE_SIZE = 10_000;
 /** Bytes at the end of a certificate (its signature's) that, with its length, find its cache entry. */
 const CACHE_KEY_TAIL = 16;
+/**
+ * An entry keeps a copy of a certificate this long or shorter, to confirm a match by comparing
+ * bytes (real certificates are 0.5 to 3 KiB); a longer one, or bytes that are not a certificate,
+ * are confirmed by their SHA-256, so that the cache never holds much more than the certificates.
+ */
+const MAX_COMPARED_BYTES = 4096;
 
-/** A certificate seen before: its bytes (to confirm a key match), and what they parsed to. */
+/** A certificate seen before: how to confirm a match, and what its bytes parsed to. */
 interface CacheEntry {
-  readonly der: Buffer;
+  readonly der: Buffer | null;
+  readonly sha256: string;
   readonly parsed: ParsedCertificate | null;
 }
 
@@ -59,14 +66,15 @@ export function parseCertificate(der: Buffer): CertificateInfo | null {
 /**
  * parseCertificate with what verification needs; cached. Every TLS flow looks up its chain twice
  * (its facts, its verdict): the entry is found by the length and the last bytes, which are the
- * signature's, then the bytes are compared whole, rather than hashing every sighting (SHA-256 of
- * a certificate cost more than the rest of the lookup). Only a certificate not seen yet is hashed.
+ * signature's, then confirmed by comparing the bytes, rather than hashing every sighting (SHA-256
+ * of a certificate cost more than the rest of the lookup).
  */
 export function loadCertificate(der: Buffer): ParsedCertificate | null {
   const key = `${der.length}:${der.toString('latin1', Math.max(der.length - CACHE_KEY_TAIL, 0))}`;
   const seen = cache.get(key);
-  if (seen !== undefined && seen.der.equals(der)) return seen.parsed;
+  if (seen?.der?.equals(der)) return seen.parsed;
   const sha256 = createHash('sha256').update(der).digest('hex');
+  if (seen?.der === null && seen.sha256 === sha256) return seen.parsed;
   let parsed: ParsedCertificate | null;
   try {
     parsed = parse(der, sha256);
@@ -74,11 +82,15 @@ export function loadCertificate(der: Buffer): ParsedCertificate | null {
     // DerError from our reader, or whatever OpenSSL says about bytes it refuses: not a certificate.
     parsed = null;
   }
-  // A copy of its own (Buffer.from would take a slice of the shared pool and keep all of it alive).
-  const copy = Buffer.alloc(der.length);
-  der.copy(copy);
-  cache.set(key, { der: copy, parsed });
+  cache.set(key, { der: parsed !== null && der.length <= MAX_COMPARED_BYTES ? ownCopy(der) : null, sha256, parsed });
   return parsed;
+}
+
+/** A copy in a buffer of its own: Buffer.from would take a slice of the shared pool and keep all of it alive. */
+function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.alloc(bytes.length);
+  bytes.copy(copy);
+  return copy;
 }
 
 const KEY_TYPES: ReadonlyMap<string, string> = new Map([
