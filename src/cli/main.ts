@@ -92,8 +92,9 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
   const progress = showProgress ? new ProgressLine(process.stderr, input === null ? null : fileSize(input)) : null;
   const out = process.stdout;
   const bySeverity = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
-  // The summary is counted as flows end: only --json keeps every flow (the document lists them all).
-  const tally = new Tally(SUMMARY_LIMITS);
+  // The summary is counted as flows end, when it is to be printed (--json and --ndjson print the
+  // records instead); only --json keeps every flow (the document lists them all).
+  const tally = options.json || options.ndjson ? null : new Tally(SUMMARY_LIMITS);
   // Configuration and the database come before the capture: a mistake in them costs no waiting.
   const cluster = options.cluster === null ? undefined : loadClusterFile(options.cluster);
   const anchors = options.ca.length === 0 ? undefined : TrustAnchors.union(options.ca.map(readAnchors));
@@ -125,7 +126,7 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
       },
       onFlowEnd(flow, findings) {
         for (const finding of findings) bySeverity[finding.severity]++;
-        tally.add(flow, findings);
+        tally?.add(flow, findings);
         store?.addFlow(flow, findings);
         if (!options.ndjson) return;
         out.write(JSON.stringify({ type: 'flow', ...flow }) + '\n');
@@ -151,7 +152,8 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
     }
     if (doc.capture.interrupted) process.stderr.write(`kwire: interrupted: kept the ${doc.capture.packets} packets read\n`);
     if (options.json) await writeDocument(process.stdout, doc.capture, doc.flows, doc.findings);
-    else print(doc.capture, tally, options.ndjson ? 'ndjson' : 'text');
+    else if (tally === null) out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');
+    else print(doc.capture, tally, 'text');
     return bySeverity;
   } finally {
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
@@ -223,11 +225,9 @@ async function report(options: ReportOptions): Promise<void> {
 /** What the text summary and the markdown report show of a run: its first connections, a few examples per rule. */
 const SUMMARY_LIMITS = { listed: MAX_CONNECTION_ROWS, examples: FLOWS_PER_RULE };
 
-/** The end of a run that was not printed as it went: its summary, or (ndjson) its capture record. */
-function print(capture: CaptureJson, tally: Tally, format: 'text' | 'ndjson' | 'markdown'): void {
-  const out = process.stdout;
-  if (format === 'ndjson') out.write(JSON.stringify({ type: 'capture', ...capture }) + '\n');
-  else out.write(format === 'markdown' ? renderMarkdown(capture, tally) : renderSummary(capture, tally));
+/** A run's summary. */
+function print(capture: CaptureJson, tally: Tally, format: 'text' | 'markdown'): void {
+  process.stdout.write(format === 'markdown' ? renderMarkdown(capture, tally) : renderSummary(capture, tally));
 }
 
 /**
