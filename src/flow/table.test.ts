@@ -206,7 +206,7 @@ describe('timeouts on capture time', () => {
   });
 });
 
-describe('the analysis of a closed connection', () => {
+describe('the analysis of a connection that closed or was reset, ended before it leaves the table', () => {
   const exchange = (): Segment[] => [...handshake(1000, 5000, 0), c('PA', 1001, 'ping', { ack: 5001 }), s('PA', 5001, 'pong!', { ack: 1005 })];
 
   it('ends when both FINs are delivered, while the connection lingers for late packets', () => {
