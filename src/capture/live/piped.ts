@@ -8,11 +8,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { readCapture } from '../index.js';
+import { PipeReader, readCapture } from '../index.js';
 import type { CaptureSink, CaptureSummary, LiveBackend, LiveCaptureInfo, PacketSource, SourceSummary } from '../../model/capture.js';
 import { LiveCaptureError } from '../../model/errors.js';
 import { captureOpenError, interfaceState } from './errors.js';
@@ -124,7 +123,7 @@ export class PipedCaptureSource implements PacketSource {
       // The process has its own copy: the stream ends when the process closes it.
       closeSync(pipe.write);
     }
-    const source = new PipedCaptureSource(child, new Socket({ fd: pipe.read, readable: true, writable: false }), command, iface, filter);
+    const source = new PipedCaptureSource(child, new PipeReader(pipe.read), command, iface, filter);
     await source.started();
     return source;
   }
@@ -132,7 +131,7 @@ export class PipedCaptureSource implements PacketSource {
   private constructor(
     private readonly child: CaptureProcess,
     /** The process's stdout. */
-    private readonly output: Socket,
+    private readonly output: PipeReader,
     private readonly command: CaptureCommand,
     readonly name: string,
     private readonly filter: string,
