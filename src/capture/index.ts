@@ -133,6 +133,49 @@ export interface ChunkSource {
 }
 
 /**
+ * What the chunk sources share: a next() that waits is woken by a chunk, or by the stream's end,
+ * close or error, and hands out any chunk still there before it reports either.
+ */
+class ChunkWaiting {
+  private ended = false;
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(stream: Readable) {
+    stream.once('end', () => this.end());
+    // Destroyed (stopped) without an end.
+    stream.once('close', () => this.end());
+    stream.once('error', (error: Error) => {
+      this.failure ??= error;
+      this.settle();
+    });
+  }
+
+  /** A chunk came. */
+  settle(): void {
+    this.wake?.();
+    this.wake = null;
+  }
+
+  /** `take` gives the chunk there is, if any; `readMore` lets the stream read again before next() waits. */
+  async next(take: () => Buffer | undefined, readMore?: () => void): Promise<Buffer | null> {
+    for (;;) {
+      const chunk = take();
+      if (chunk !== undefined) return chunk;
+      if (this.failure) throw this.failure;
+      if (this.ended) return null;
+      readMore?.();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.settle();
+  }
+}
+
+/**
  * A live capture's pipe, read into one buffer of kwire's (net.Socket's `onread`). Node's own
  * reading allocates a buffer for every read, which the kernel then zeroes page by page: twice the
  * CPU of the reading itself (494 MB through a pipe: 250–320 ms against 125–130). A chunk is a view
@@ -141,39 +184,22 @@ export interface ChunkSource {
  */
 export class PipeReader implements ChunkSource {
   private readonly socket: Socket;
-  private chunk: Buffer | null = null;
-  private ended = false;
-  private failure: Error | null = null;
-  private wake: (() => void) | null = null;
+  private readonly waiting: ChunkWaiting;
+  private chunk: Buffer | undefined = undefined;
 
   constructor(fd: number) {
-    const settle = () => {
-      this.wake?.();
-      this.wake = null;
-    };
     const onread: OnReadOpts = {
       buffer: Buffer.allocUnsafe(PIPE_READ_BYTES),
       callback: (bytes, buffer) => {
         this.chunk = (buffer as Buffer).subarray(0, bytes);
-        settle();
+        this.waiting.settle();
         // Paused until the chunk has been used.
         return false;
       },
     };
     // Socket's constructor reads `onread` (lib/net.js); @types/node types it for connect() only.
     this.socket = new Socket({ fd, readable: true, writable: false, onread } as SocketConstructorOpts);
-    this.socket.once('end', () => {
-      this.ended = true;
-      settle();
-    });
-    this.socket.once('close', () => {
-      this.ended = true;
-      settle();
-    });
-    this.socket.once('error', (error: Error) => {
-      this.failure ??= error;
-      settle();
-    });
+    this.waiting = new ChunkWaiting(this.socket);
   }
 
   /** Bytes read from the pipe so far. */
@@ -181,18 +207,15 @@ export class PipeReader implements ChunkSource {
     return this.socket.bytesRead;
   }
 
-  async next(): Promise<Buffer | null> {
-    for (;;) {
-      const chunk = this.chunk;
-      if (chunk !== null) {
-        this.chunk = null;
+  next(): Promise<Buffer | null> {
+    return this.waiting.next(
+      () => {
+        const chunk = this.chunk;
+        this.chunk = undefined;
         return chunk;
-      }
-      if (this.failure) throw this.failure;
-      if (this.ended) return null;
-      this.socket.resume();
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
+      },
+      () => this.socket.resume(),
+    );
   }
 
   destroy(): void {
@@ -208,47 +231,24 @@ export class PipeReader implements ChunkSource {
  */
 class ChunkQueue implements ChunkSource {
   private readonly queue: Buffer[] = [];
-  private ended = false;
-  private failure: Error | null = null;
-  private wake: (() => void) | null = null;
+  private readonly waiting: ChunkWaiting;
 
   constructor(private readonly input: Readable) {
-    const settle = () => {
-      this.wake?.();
-      this.wake = null;
-    };
+    this.waiting = new ChunkWaiting(input);
     input.on('data', (chunk: Buffer) => {
       this.queue.push(chunk);
       input.pause();
-      settle();
-    });
-    input.once('end', () => {
-      this.ended = true;
-      settle();
-    });
-    // Destroyed (stopped) without an end.
-    input.once('close', () => {
-      this.ended = true;
-      settle();
-    });
-    input.once('error', (error: Error) => {
-      this.failure ??= error;
-      settle();
+      this.waiting.settle();
     });
   }
 
-  /** The next chunk, or null at the end; throws the stream's error once its chunks are taken. */
-  async next(): Promise<Buffer | null> {
-    for (;;) {
+  next(): Promise<Buffer | null> {
+    return this.waiting.next(() => {
       const chunk = this.queue.shift();
-      if (chunk !== undefined) {
-        if (this.queue.length === 0) this.input.resume();
-        return chunk;
-      }
-      if (this.failure) throw this.failure;
-      if (this.ended) return null;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
+      // Files read on (in the thread pool) while this chunk is analysed.
+      if (chunk !== undefined && this.queue.length === 0) this.input.resume();
+      return chunk;
+    });
   }
 
   destroy(): void {
