@@ -89,17 +89,17 @@ export class Connection implements ReassemblySink, IdleLinks<Connection> {
     if ((flags & TcpFlags.FIN) !== 0) half.fin(seqAdd(dataSeq, span));
     if ((flags & TcpFlags.ACK) !== 0) this.halves[dir ^ 1].ack(tcp.ack);
     this.updateState();
-    if (this.handler !== null && this.record.state === 'closed') this.endIfDelivered();
+    // Closed by FIN both ways, it lingers in the table for late packets; its analysis can end sooner.
+    if (this.handler !== null && this.record.state === 'closed') this.endIfSettled('fin');
   }
 
   /**
-   * A connection closed by FIN both ways lingers in the table for late packets, but once both
-   * sides are settled (each FIN consumed, nothing held, no acknowledged hole left) no byte or gap
-   * can reach the handler again: its analysis is over, and ends now, so that a lingering connection
-   * keeps its record and results, not its parsers' state.
+   * Once both sides are settled (each FIN consumed or none seen, nothing held, no acknowledged hole
+   * left), no byte or gap can reach the handler again unless the peer sends more: the analysis
+   * ends now, so that a lingering connection keeps its record and results, not its parsers' state.
    */
-  private endIfDelivered(): void {
-    if (this.halves[0].settled && this.halves[1].settled && this.context.endsAtClose()) this.endHandler('fin');
+  private endIfSettled(reason: EndReason): void {
+    if (this.halves[0].settled && this.halves[1].settled && this.context.endsAtClose()) this.endHandler(reason);
   }
 
   /**
@@ -148,8 +148,7 @@ export class Connection implements ReassemblySink, IdleLinks<Connection> {
    * analysed). One still holding data or a hole waits for its end, where they are skipped.
    */
   endIfQuietAfterReset(): void {
-    if (this.handler === null || this.record.state !== 'reset' || !this.halves[0].settled || !this.halves[1].settled) return;
-    if (this.context.endsAtClose()) this.endHandler('rst');
+    if (this.handler !== null && this.record.state === 'reset') this.endIfSettled('rst');
   }
 
   /** The handler's onEnd, once: a handler ended at close is not ended again. */

@@ -8,9 +8,9 @@
  * old tcp.stream; only a SYN that tshark would count as a new stream replaces it earlier. Zeek's
  * 5 s (tcp_close_delay, tcp_reset_delay, tcp_attempt_delay): every capture of the corpus assigns
  * its packets as tshark does with it, and a busy node's closed connections, thousands a second,
- * are not kept half a minute each. Their analysis ends sooner: a closed connection's as soon as
- * both sides' bytes up to their FINs are delivered (nothing can reach its handler after that), a
- * reset one's once quiet for `resetQuiet` seconds; lingering, a connection then keeps its record
+ * are not kept half a minute each. Their analysis ends sooner, once both sides are settled
+ * (Connection.endIfSettled): a closed connection's at once, a reset one's once it has also been
+ * quiet for `resetQuiet` seconds; lingering, a connection then keeps its record
  * and results (about 2 KiB), not its parsers' state (5 to 8 KiB for TLS). The timeouts are
  * checked by a sweep every `sweepInterval` seconds of capture time; a live capture also moves
  * that time on with the wall clock (advanceClock) while no packet comes.
