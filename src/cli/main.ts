@@ -152,8 +152,8 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
     }
     if (doc.capture.interrupted) process.stderr.write(`kwire: interrupted: kept the ${doc.capture.packets} packets read\n`);
     if (options.json) await writeDocument(process.stdout, doc.capture, doc.flows, doc.findings);
-    else if (tally === null) out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');
-    else print(doc.capture, tally, 'text');
+    else if (options.ndjson) out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');
+    else print(doc.capture, tally!, 'text');
     return bySeverity;
   } finally {
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
