@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -230,6 +231,36 @@ describe('a writer that stops', () => {
       reader.close();
     }, 60_000);
   }
+
+  it('holds the reading back while its database cannot be written, and stores everything once it can', async () => {
+    const db = path.join(scratch(), 'kwire.db');
+    const { child, exited } = writerOnStdin(db);
+    let fed = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        fed += chunk.length;
+        done(null, chunk);
+      },
+    });
+    syntheticPcap({ connections: 2_000_000, segmentsPerConnection: 1, concurrent: 8, payloadBytes: 200 }).pipe(counted).pipe(child.stdin!);
+    expect(await waitFor(() => flowsStored(db) >= 500)).toBe(true);
+    // Another connection takes the write lock for 3 s, less than the writer's busy_timeout (5 s).
+    const locker = new Database(db);
+    locker.exec('BEGIN IMMEDIATE');
+    // Within a second the writer's thread has 10,000 flows waiting (a few MB of input), and kwire stops reading.
+    await sleep(1_500);
+    const fedWhileLocked = fed;
+    await sleep(1_000);
+    expect(fed, 'input taken while the database was locked').toBe(fedWhileLocked);
+    locker.exec('COMMIT');
+    locker.close();
+    expect(await waitFor(() => fed > fedWhileLocked), 'reading goes on once the database is written again').toBe(true);
+    child.kill('SIGINT');
+    const { code, stdout, stderr } = await exited;
+    expect(code, stderr).toBe(0);
+    const printed = Number(/flows +([\d,]+) TCP connections/.exec(stdout)![1].replaceAll(',', ''));
+    expect(flowsStored(db)).toBe(printed);
+  }, 60_000);
 
   it('is seen by a reader while it runs (flows are flushed by time, not only at the end)', async () => {
     const db = path.join(scratch(), 'kwire.db');

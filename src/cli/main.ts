@@ -13,7 +13,7 @@ import { KwireError } from '../model/errors.js';
 import { parseCommandLine, usage, UsageError, type CheckOptions, type ReadOptions, type ReportOptions, type SniffOptions, type TuiOptions } from './args.js';
 import type { CaptureJson, FlowJson } from '../model/document.js';
 import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
-import { StoreReader, StoreWriter, type FlowWithFindings } from '../store/index.js';
+import { BackgroundWriter, StoreReader, type FlowWithFindings } from '../store/index.js';
 import { MAX_CONNECTION_ROWS, renderSummary } from './text.js';
 import { FLOWS_PER_RULE, renderMarkdown } from './markdown.js';
 import { Tally } from './tally.js';
@@ -104,13 +104,13 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
   const db = scratch === null ? options.db : path.join(scratch, 'kwire.db');
   const stop = new AbortController();
   const interrupt = () => stop.abort();
-  let store: StoreWriter | null = null;
+  let store: BackgroundWriter | null = null;
   let dashboard: DashboardRun | null = null;
   process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
   // `check` judges the whole capture: a reader of its output that goes away ends only the output.
   if (!('failOn' in options)) stdoutClosed.signal.addEventListener('abort', interrupt);
   try {
-    store = db === null ? null : StoreWriter.open(db, captureStart(options));
+    store = db === null ? null : BackgroundWriter.open(db, captureStart(options), { yieldToAnalysis: !('input' in options) });
     // Quitting the dashboard while the capture is read stops the reading, as Ctrl-C does without it.
     dashboard = options.tui ? (await loadDashboard()).showDashboard({ db: db!, captureId: store!.captureId }) : null;
     dashboard?.quit.then(interrupt, interrupt);
@@ -132,12 +132,12 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
         out.write(JSON.stringify({ type: 'flow', ...flow }) + '\n');
         for (const finding of findings) out.write(JSON.stringify({ type: 'finding', ...finding }) + '\n');
       },
-      // A slow reader of --ndjson holds the reading back (live: the kernel's buffer, then its drops)
-      // rather than every record waiting in memory.
-      ready: () => (options.ndjson && out.writableNeedDrain && !stdoutClosed.signal.aborted ? drained(out, stop.signal) : undefined),
+      // A slow reader of --ndjson, or a database that falls behind, holds the reading back (live:
+      // the kernel's buffer, then its drops) rather than every record waiting in memory.
+      ready: () => bothReady(store?.ready(), options.ndjson && out.writableNeedDrain && !stdoutClosed.signal.aborted ? drained(out, stop.signal) : undefined),
       retainFlows: options.json,
     });
-    store?.finish(doc.capture);
+    await store?.finish(doc.capture);
     progress?.clear();
     // The dashboard stays until the user quits; then the run prints as it would without it.
     await dashboard?.quit;
@@ -285,6 +285,10 @@ function packageVersion(): string {
 /** Settles once `out` has drained, or when `signal` gives up waiting; what went wrong is stdout's 'error' handler's. */
 function drained(out: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
   return once(out, 'drain', { signal }).then(noop, noop);
+}
+
+function bothReady(first: Promise<void> | undefined, second: Promise<void> | undefined): Promise<void> | undefined {
+  return first && second ? Promise.all([first, second]).then(noop) : (first ?? second);
 }
 
 const noop = (): void => {};

@@ -19,9 +19,11 @@ const PAGE_SIZE = 8192;
 /** schema.sql's `PRAGMA user_version`: the version this kwire writes and reads. */
 export const SCHEMA_VERSION = 2;
 
+export type StoreErrorCode = 'DB_UNWRITABLE' | 'DB_NOT_FOUND' | 'DB_NOT_KWIRE' | 'DB_TOO_NEW' | 'DB_TOO_OLD' | 'DB_FULL' | 'DB_FAILED';
+
 /** A database that cannot be opened, created or written: exit 2, one line naming the file. */
 export class StoreError extends KwireError {
-  constructor(code: 'DB_UNWRITABLE' | 'DB_NOT_FOUND' | 'DB_NOT_KWIRE' | 'DB_TOO_NEW' | 'DB_TOO_OLD' | 'DB_FULL' | 'DB_FAILED', message: string) {
+  constructor(code: StoreErrorCode, message: string) {
     super(code, message);
     this.name = 'StoreError';
   }

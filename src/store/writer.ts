@@ -2,7 +2,7 @@
  * Writes one run (a capture) into the database as it goes: flows and their findings are buffered
  * and inserted in one transaction per batch, by count and by time, so that a reader (`kwire tui`,
  * `kwire report`) sees a live capture within a second and a killed writer loses at most the last
- * batch. Statements are prepared once.
+ * batch. Statements are prepared once. The CLI runs it on a thread of its own (background.ts).
  */
 import type { CaptureJson, FlowJson } from '../model/document.js';
 import { SEVERITIES, type Finding } from '../model/finding.js';
@@ -15,8 +15,6 @@ import { attempt, openForWriting, type Db } from './database.js';
 const BATCH_FLOWS = 500;
 /** … or when its oldest flow has waited this long (a live capture shows up within a second). */
 const BATCH_MS = 250;
-/** Progress rows: at most one per second. */
-const PROGRESS_MS = 1000;
 /**
  * Rows of INSERT OR IGNORE this run wrote (certificates, endpoints), remembered by key: a
  * cluster's few certificates and endpoints come back in every flow, and each would be serialised
@@ -47,27 +45,38 @@ interface Pending {
 const severityRank = (finding: Finding): number => SEVERITIES.indexOf(finding.severity);
 
 export class StoreWriter {
-  readonly captureId: number;
   private pending: Pending[] = [];
   private readonly written = new LruCache<string, true>(KNOWN_ROWS);
   private oldestPending = 0;
-  private lastProgress = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly statements;
   private readonly writeBatch: (batch: Pending[]) => void;
 
+  /** Opens the database and records a new run in it. */
   static open(file: string, start: CaptureStart): StoreWriter {
-    return new StoreWriter(openForWriting(file), file, start);
+    const db = openForWriting(file);
+    try {
+      const insert = attempt(file, 'prepare', () => db.prepare('INSERT INTO captures (source, format, started, options) VALUES (?, ?, ?, ?)'));
+      const { lastInsertRowid } = attempt(file, 'write', () => insert.run(start.source, start.format, Date.now() / 1000, JSON.stringify(start.options)));
+      return new StoreWriter(db, file, Number(lastInsertRowid));
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Writes on into a run that `open` recorded (the writer's thread, background.ts). */
+  static resume(file: string, captureId: number): StoreWriter {
+    return new StoreWriter(openForWriting(file), file, captureId);
   }
 
   private constructor(
     private readonly db: Db,
     private readonly file: string,
-    start: CaptureStart,
+    readonly captureId: number,
   ) {
     const prepare = (sql: string) => attempt(file, 'prepare', () => db.prepare(sql));
     this.statements = {
-      capture: prepare('INSERT INTO captures (source, format, started, options) VALUES (?, ?, ?, ?)'),
       flow: prepare(`INSERT INTO flows (capture_id, id, src, sport, dst, dport, first_ts, last_ts, packets_c2s, packets_s2c, bytes_c2s, bytes_s2c,
         gaps_c2s, gaps_s2c, state, path, via, client_role, server_role, protocol, posture, finding_count, worst_severity, extra)
         VALUES (${new Array(24).fill('?').join(', ')})`),
@@ -85,8 +94,6 @@ export class StoreWriter {
         decode_errors = ?, dropped = ?, summary = ? WHERE id = ?`),
     };
     this.writeBatch = db.transaction((batch: Pending[]) => batch.forEach((item) => this.insert(item)));
-    const { lastInsertRowid } = attempt(file, 'write', () => this.statements.capture.run(start.source, start.format, Date.now() / 1000, JSON.stringify(start.options)));
-    this.captureId = Number(lastInsertRowid);
     // Flushes a batch that waits for more flows that do not come (a quiet live capture).
     this.timer = setInterval(() => this.flushIfDue(), BATCH_MS).unref();
   }
@@ -98,14 +105,11 @@ export class StoreWriter {
     else this.flushIfDue();
   }
 
-  /** Records the run's counts, at most once a second (the dashboard's rates). */
-  progress(counts: ProgressCounts): void {
-    const now = Date.now();
-    if (now - this.lastProgress < PROGRESS_MS) return;
-    this.lastProgress = now;
+  /** Records the run's counts as they were at `wall` (seconds since the epoch): the dashboard's rates. */
+  progress(counts: ProgressCounts, wall: number): void {
     this.flush();
     attempt(this.file, 'write', () => {
-      this.statements.progress.run(this.captureId, now / 1000, counts.packets, counts.bytes, counts.flows, counts.findings, counts.dropped);
+      this.statements.progress.run(this.captureId, wall, counts.packets, counts.bytes, counts.flows, counts.findings, counts.dropped);
       this.statements.captureProgress.run(counts.packets, counts.bytes, counts.dropped, this.captureId);
     });
   }
