@@ -1,6 +1,6 @@
 /**
  * The database's own thread (src/store/background.ts) on real database files: live it runs at
- * nice 19, below the analysis; a thread that cannot write holds the reading back once 10,000
+ * nice 19, below the analysis; a thread that cannot write holds the reading back once 20,000
  * flows wait for it, and lets it go when it catches up; a failure of the thread reaches the caller.
  * Runs the built store (npm test builds dist/ first).
  */
@@ -57,17 +57,17 @@ describe("the database's thread", () => {
     }
   });
 
-  it('holds the reading back while 10,000 flows wait for it, and writes them all once it can', async () => {
+  it('holds the reading back while 20,000 flows wait for it, and writes them all once it can', async () => {
     const db = scratchDb();
     const writer = BackgroundWriter.open(db, start, { yieldToAnalysis: false });
     // Another connection holds the write lock: the thread waits for it (busy_timeout) and writes nothing.
     const locker = new Database(db);
     locker.exec('BEGIN IMMEDIATE');
-    for (const [flow, findings] of sampleFlows(9_000)) writer.addFlow(flow, findings);
-    expect(writer.ready(), '9,000 flows waiting').toBeUndefined();
-    for (const [flow, findings] of sampleFlows(12_000)) if (flow.id > 9_000) writer.addFlow(flow, findings);
+    for (const [flow, findings] of sampleFlows(19_000)) writer.addFlow(flow, findings);
+    expect(writer.ready(), '19,000 flows waiting').toBeUndefined();
+    for (const [flow, findings] of sampleFlows(22_000)) if (flow.id > 19_000) writer.addFlow(flow, findings);
     const held = writer.ready();
-    expect(held, '12,000 flows waiting').toBeInstanceOf(Promise);
+    expect(held, '22,000 flows waiting').toBeInstanceOf(Promise);
     let released = false;
     void held!.then(() => (released = true));
     await sleep(500);
@@ -80,8 +80,8 @@ describe("the database's thread", () => {
     const reader = StoreReader.open(db);
     const stored = reader.document(1);
     reader.close();
-    expect(stored.flows.map((flow) => flow.id)).toEqual([...sampleFlows(12_000)].map(([flow]) => flow.id));
-    expect(stored.findings).toHaveLength([...sampleFlows(12_000)].reduce((sum, [, findings]) => sum + findings.length, 0));
+    expect(stored.flows.map((flow) => flow.id)).toEqual([...sampleFlows(22_000)].map(([flow]) => flow.id));
+    expect(stored.findings).toHaveLength([...sampleFlows(22_000)].reduce((sum, [, findings]) => sum + findings.length, 0));
   }, 60_000);
 
   it("throws the thread's failure at the next call, naming the file", async () => {

@@ -247,7 +247,7 @@ describe('a writer that stops', () => {
     // Another connection takes the write lock for 3 s, less than the writer's busy_timeout (5 s).
     const locker = new Database(db);
     locker.exec('BEGIN IMMEDIATE');
-    // Within a second the writer's thread has 10,000 flows waiting (a few MB of input), and kwire stops reading.
+    // Within a second the writer's thread has 20,000 flows waiting (a few MB of input), and kwire stops reading.
     await sleep(1_500);
     const fedWhileLocked = fed;
     await sleep(1_000);
