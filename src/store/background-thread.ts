@@ -9,7 +9,7 @@ import { constants, setPriority } from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromThread, ThreadData, ToThread } from './background.js';
-import { StoreError, type StoreErrorCode } from './database.js';
+import { StoreError } from './database.js';
 import { StoreWriter } from './writer.js';
 
 const { file, captureId, yieldToAnalysis } = workerData as ThreadData;
@@ -47,7 +47,8 @@ port.on('message', (message: ToThread) => {
 
 /** Says why writing stopped; what comes after is dropped (the main thread throws the failure). */
 function failed(error: unknown): void {
-  answer({ kind: 'failed', code: error instanceof StoreError ? (error.code as StoreErrorCode) : null, message: (error as Error).message });
+  const failure = error instanceof StoreError ? error : new StoreError('DB_FAILED', `${file}: the database writer failed: ${(error as Error).message}`);
+  answer({ kind: 'failed', code: failure.code, message: failure.message });
 }
 
 /**

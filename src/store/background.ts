@@ -47,7 +47,7 @@ export type ToThread =
 export type FromThread =
   | { kind: 'written'; flows: number }
   | { kind: 'finished' }
-  | { kind: 'failed'; code: StoreErrorCode | null; message: string };
+  | { kind: 'failed'; code: StoreErrorCode; message: string };
 
 export interface ThreadData {
   file: string;
@@ -60,7 +60,7 @@ export class BackgroundWriter {
   private handoverTimer: NodeJS.Timeout | null = null;
   private queued = 0;
   private lastProgress = 0;
-  private failure: Error | null = null;
+  private failure: StoreError | null = null;
   private finished = false;
   private closed = false;
   /** A reading held back by a full queue, or a finish, waits on this until the thread answers. */
@@ -85,7 +85,7 @@ export class BackgroundWriter {
     const workerData: ThreadData = { file, captureId, yieldToAnalysis: options.yieldToAnalysis };
     this.worker = new Worker(new URL('./background-thread.js', import.meta.url), { workerData });
     this.worker.on('message', (message: FromThread) => this.answered(message));
-    this.worker.on('error', (error) => this.failed(error));
+    this.worker.on('error', (error) => this.failed(new StoreError('DB_FAILED', `${file}: the database writer failed: ${error.message}`)));
     // The thread stops only when closed: any other end is a failure (it has no reason to stop).
     this.worker.on('exit', (code) => {
       if (!this.closed) this.failed(new StoreError('DB_FAILED', `${this.file}: the database writer stopped (exit code ${code})`));
@@ -146,11 +146,11 @@ export class BackgroundWriter {
   private answered(message: FromThread): void {
     if (message.kind === 'written') this.queued -= message.flows;
     else if (message.kind === 'finished') this.finished = true;
-    else this.failed(message.code === null ? new Error(message.message) : new StoreError(message.code, message.message));
+    else this.failed(new StoreError(message.code, message.message));
     if (this.queued <= MAX_QUEUED_FLOWS / 2 || this.finished) this.answerArrived();
   }
 
-  private failed(error: Error): void {
+  private failed(error: StoreError): void {
     this.failure ??= error;
     this.answerArrived();
   }

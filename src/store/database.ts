@@ -23,6 +23,8 @@ export type StoreErrorCode = 'DB_UNWRITABLE' | 'DB_NOT_FOUND' | 'DB_NOT_KWIRE' |
 
 /** A database that cannot be opened, created or written: exit 2, one line naming the file. */
 export class StoreError extends KwireError {
+  declare readonly code: StoreErrorCode;
+
   constructor(code: StoreErrorCode, message: string) {
     super(code, message);
     this.name = 'StoreError';
