@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -53,6 +53,33 @@ function writerOnStdin(db: string): { child: ChildProcess; exited: Promise<{ cod
     child.on('exit', (code, signal) => setImmediate(() => resolve({ code, signal, stdout, stderr }))),
   );
   return { child, exited };
+}
+
+/** Runs recorded in the database; 0 before the writer has made it and its schema. */
+const capturesStored = (db: string): number => {
+  if (!existsSync(db)) return 0;
+  try {
+    const reader = StoreReader.open(db);
+    const runs = reader.captures().length;
+    reader.close();
+    return runs;
+  } catch (error) {
+    if ((error as StoreError).code === 'DB_NOT_KWIRE') return 0;
+    throw error;
+  }
+};
+
+/** Writes zeros into `file` until the filesystem is full. */
+function fillUp(file: string): void {
+  const fd = openSync(file, 'w');
+  try {
+    const block = Buffer.alloc(4096);
+    for (let written = 0; written < 1 << 30; written += block.length) writeSync(fd, block);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Flows of the latest run; 0 before the writer has made the database and its schema. */
@@ -244,14 +271,18 @@ describe('a writer that stops', () => {
     });
     syntheticPcap({ connections: 2_000_000, segmentsPerConnection: 1, concurrent: 8, payloadBytes: 200 }).pipe(counted).pipe(child.stdin!);
     expect(await waitFor(() => flowsStored(db) >= 500)).toBe(true);
-    // Another connection takes the write lock for 3 s, less than the writer's busy_timeout (5 s).
+    // Another connection takes the write lock, for less than the writer's busy_timeout (5 s).
     const locker = new Database(db);
     locker.exec('BEGIN IMMEDIATE');
-    // Within a second the writer's thread has 20,000 flows waiting (a few MB of input), and kwire stops reading.
-    await sleep(1_500);
-    const fedWhileLocked = fed;
-    await sleep(1_000);
-    expect(fed, 'input taken while the database was locked').toBe(fedWhileLocked);
+    const locked = Date.now();
+    // The writer's thread soon has 20,000 flows waiting (a few MB of input), and kwire stops reading.
+    let fedWhileLocked = fed;
+    let stillSince = Date.now();
+    while (Date.now() - stillSince < 1_000 && Date.now() - locked < 4_000) {
+      await sleep(50);
+      if (fed !== fedWhileLocked) [fedWhileLocked, stillSince] = [fed, Date.now()];
+    }
+    expect(Date.now() - stillSince, 'a second without input taken while the database was locked').toBeGreaterThanOrEqual(1_000);
     locker.exec('COMMIT');
     locker.close();
     expect(await waitFor(() => fed > fedWhileLocked), 'reading goes on once the database is written again').toBe(true);
@@ -456,6 +487,31 @@ describe('databases kwire cannot use', () => {
     const nowhere = path.join(scratch(), 'kwire.db');
     expect(kwire(['report', '--db', nowhere])).toMatchObject({ status: 2, stderr: `kwire: ${nowhere}: no such database (kwire read and kwire sniff write one, kwire.db by default)\n` });
   });
+
+  it('stops with one line when the disk fills up while it waits for more input', async () => {
+    const mountPoint = scratch();
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { stdio: 'pipe' });
+    } catch (error) {
+      expect.soft(process.getuid?.(), `mount failed: ${(error as Error).message}`).not.toBe(0);
+      return;
+    }
+    try {
+      const db = path.join(mountPoint, 'kwire.db');
+      const { child, exited } = writerOnStdin(db);
+      expect(await waitFor(() => capturesStored(db) === 1), 'the run recorded').toBe(true);
+      fillUp(path.join(mountPoint, 'filler'));
+      // The first part's flows are written by the database's thread after a quiet 250 ms; stdin stays open.
+      const { first } = await twoPartCapture();
+      child.stdin!.write(first);
+      const ended = await Promise.race([exited, sleep(20_000).then(() => null)]);
+      child.kill('SIGKILL');
+      expect(ended, 'kwire ended on its own').not.toBeNull();
+      expect(ended).toMatchObject({ code: 2, stdout: '', stderr: `kwire: ${db}: the disk is full (write failed); free space or name another file with --db\n` });
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
+  }, 60_000);
 
   it('stops with one line when the disk fills up', () => {
     const mountPoint = scratch();

@@ -110,7 +110,8 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
   // `check` judges the whole capture: a reader of its output that goes away ends only the output.
   if (!('failOn' in options)) stdoutClosed.signal.addEventListener('abort', interrupt);
   try {
-    store = db === null ? null : BackgroundWriter.open(db, captureStart(options), { yieldToAnalysis: !('input' in options) });
+    // A database that fails stops the reading at once; finish below throws the failure.
+    store = db === null ? null : BackgroundWriter.open(db, captureStart(options), { yieldToAnalysis: !('input' in options), onFailure: interrupt });
     // Quitting the dashboard while the capture is read stops the reading, as Ctrl-C does without it.
     dashboard = options.tui ? (await loadDashboard()).showDashboard({ db: db!, captureId: store!.captureId }) : null;
     dashboard?.quit.then(interrupt, interrupt);
@@ -159,7 +160,7 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
     stdoutClosed.signal.removeEventListener('abort', interrupt);
     dashboard?.close();
-    store?.close();
+    await store?.close();
     if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -2,31 +2,31 @@
  * The writer's thread (background.ts): a StoreWriter for the run the main thread opened, fed with
  * the main thread's messages in order. Live, it first lowers its own priority, so that on a busy
  * core the analysis, whose packets a full kernel buffer drops, runs first and the database takes
- * the time left.
+ * the time left; once the run is over (the main thread raises `draining`) it takes its priority
+ * back where it may (root), so that what waits is written in the seconds a stop allows.
  */
-import { readlinkSync } from 'node:fs';
-import { constants, setPriority } from 'node:os';
-import path from 'node:path';
+import { constants, getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromThread, ThreadData, ToThread } from './background.js';
 import { StoreError } from './database.js';
-import { StoreWriter } from './writer.js';
+import { BATCH_MS, StoreWriter } from './writer.js';
 
-const { file, captureId, yieldToAnalysis } = workerData as ThreadData;
+const { file, captureId, yieldToAnalysis, draining } = workerData as ThreadData;
 const port = parentPort!;
 const answer = (message: FromThread): void => port.postMessage(message);
 
-if (yieldToAnalysis) lowerPriority();
+const processPriority = getPriority();
+let lowered = yieldToAnalysis && setOwnPriority(constants.priority.PRIORITY_LOW);
 let writer: StoreWriter | null = null;
-try {
+// Flushes a batch that waits for more flows that do not come (a quiet live capture).
+const timer = setInterval(() => guarded(() => writer?.flushIfDue()), BATCH_MS);
+guarded(() => {
   writer = StoreWriter.resume(file, captureId);
-} catch (error) {
-  failed(error);
-}
+});
 
-port.on('message', (message: ToThread) => {
-  if (writer === null) return;
-  try {
+port.on('message', (message: ToThread) =>
+  guarded(() => {
+    if (writer === null) return;
     if (message.kind === 'flows') {
       for (const [flow, findings] of message.flows) writer.addFlow(flow, findings);
       answer({ kind: 'written', flows: message.flows.length });
@@ -34,31 +34,44 @@ port.on('message', (message: ToThread) => {
       writer.progress(message.counts, message.wall);
     } else {
       writer.finish(message.capture);
-      writer.close();
-      writer = null;
+      stop();
       answer({ kind: 'finished' });
     }
-  } catch (error) {
-    writer?.close();
-    writer = null;
-    failed(error);
-  }
-});
+    if (lowered && Atomics.load(draining, 0) === 1) {
+      setOwnPriority(processPriority);
+      lowered = false;
+    }
+  }),
+);
 
-/** Says why writing stopped; what comes after is dropped (the main thread throws the failure). */
-function failed(error: unknown): void {
-  const failure = error instanceof StoreError ? error : new StoreError('DB_FAILED', `${file}: the database writer failed: ${(error as Error).message}`);
-  answer({ kind: 'failed', code: failure.code, message: failure.message });
+/** Runs a step of the writer; a failure stops the writing and is told to the main thread, which throws it. */
+function guarded(step: () => void): void {
+  try {
+    step();
+  } catch (error) {
+    stop();
+    const failure = error instanceof StoreError ? error : new StoreError('DB_FAILED', `${file}: the database writer failed: ${(error as Error).message}`);
+    answer({ kind: 'failed', code: failure.code, message: failure.message });
+  }
+}
+
+function stop(): void {
+  clearInterval(timer);
+  writer?.close();
+  writer = null;
 }
 
 /**
- * Nice 19 for this thread alone: on Linux a thread's id names it to setpriority(2), and
- * /proc/thread-self gives the id. Elsewhere the thread keeps the process's priority.
+ * On Linux, setpriority(2) with id 0 names the calling thread alone (elsewhere the whole process,
+ * which must keep its priority). Raising it back needs CAP_SYS_NICE: without it the thread stays
+ * low. Whether the priority changed.
  */
-function lowerPriority(): void {
+function setOwnPriority(priority: number): boolean {
+  if (process.platform !== 'linux') return false;
   try {
-    setPriority(Number(path.basename(readlinkSync('/proc/thread-self'))), constants.priority.PRIORITY_LOW);
+    setPriority(0, priority);
+    return true;
   } catch {
-    // No /proc/thread-self (not Linux): nothing to lower.
+    return false;
   }
 }

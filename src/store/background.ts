@@ -7,7 +7,8 @@
  *
  * The thread writes in order, in StoreWriter's batches; at most MAX_QUEUED_FLOWS wait for it, past
  * that `ready()` holds the reading back as a slow reader of --ndjson does. A failure of the thread
- * (a full disk) is thrown by the next call, as StoreWriter's own would be.
+ * (a full disk) is told to `onFailure` at once (the CLI stops reading: a quiet live capture might
+ * otherwise make no further call for a long time); flows after it are dropped, and `finish` throws it.
  */
 import { Worker } from 'node:worker_threads';
 import type { CaptureJson, FlowJson } from '../model/document.js';
@@ -35,6 +36,8 @@ export interface BackgroundOptions {
    * fixed size). Reading a file, it keeps the process's priority: nothing is lost by waiting.
    */
   yieldToAnalysis: boolean;
+  /** The thread failed: nothing more will be written. */
+  onFailure?: (failure: StoreError) => void;
 }
 
 /** What the writer's thread is told, in order. */
@@ -53,6 +56,8 @@ export interface ThreadData {
   file: string;
   captureId: number;
   yieldToAnalysis: boolean;
+  /** Set to 1 by `finish`: the thread may take its priority back to write what waits. */
+  draining: Int32Array;
 }
 
 export class BackgroundWriter {
@@ -66,6 +71,7 @@ export class BackgroundWriter {
   /** A reading held back by a full queue, or a finish, waits on this until the thread answers. */
   private answer: { promise: Promise<void>; arrived: () => void } | null = null;
   private readonly worker: Worker;
+  private readonly draining = new Int32Array(new SharedArrayBuffer(4));
 
   /**
    * Opens the database and records the run here, so that a database kwire cannot use stops the
@@ -80,9 +86,9 @@ export class BackgroundWriter {
   private constructor(
     private readonly file: string,
     readonly captureId: number,
-    options: BackgroundOptions,
+    private readonly options: BackgroundOptions,
   ) {
-    const workerData: ThreadData = { file, captureId, yieldToAnalysis: options.yieldToAnalysis };
+    const workerData: ThreadData = { file, captureId, yieldToAnalysis: options.yieldToAnalysis, draining: this.draining };
     this.worker = new Worker(new URL('./background-thread.js', import.meta.url), { workerData });
     this.worker.on('message', (message: FromThread) => this.answered(message));
     this.worker.on('error', (error) => this.failed(new StoreError('DB_FAILED', `${file}: the database writer failed: ${error.message}`)));
@@ -93,7 +99,7 @@ export class BackgroundWriter {
   }
 
   addFlow(flow: FlowJson, findings: Finding[]): void {
-    this.throwIfFailed();
+    if (this.failure !== null) return;
     this.handover.push([flow, findings]);
     if (this.handover.length >= HANDOVER_FLOWS) this.handOver();
     else this.handoverTimer ??= setTimeout(() => this.handOver(), HANDOVER_MS).unref();
@@ -101,7 +107,6 @@ export class BackgroundWriter {
 
   /** Records the run's counts, at most once a second (the dashboard's rates). */
   progress(counts: ProgressCounts): void {
-    this.throwIfFailed();
     const now = Date.now();
     if (now - this.lastProgress < PROGRESS_MS) return;
     this.lastProgress = now;
@@ -118,16 +123,17 @@ export class BackgroundWriter {
   async finish(capture: CaptureJson): Promise<void> {
     this.throwIfFailed();
     this.handOver();
+    Atomics.store(this.draining, 0, 1);
     this.post({ kind: 'finish', capture });
     while (!this.finished && this.failure === null) await this.nextAnswer();
     this.throwIfFailed();
   }
 
   /** Stops the thread (after `finish`, or to give up on what it has not written). */
-  close(): void {
+  async close(): Promise<void> {
     if (this.handoverTimer !== null) clearTimeout(this.handoverTimer);
     this.closed = true;
-    void this.worker.terminate();
+    await this.worker.terminate();
   }
 
   private handOver(): void {
@@ -140,7 +146,7 @@ export class BackgroundWriter {
   }
 
   private post(message: ToThread): void {
-    this.worker.postMessage(message);
+    if (this.failure === null) this.worker.postMessage(message);
   }
 
   private answered(message: FromThread): void {
@@ -151,7 +157,10 @@ export class BackgroundWriter {
   }
 
   private failed(error: StoreError): void {
-    this.failure ??= error;
+    if (this.failure === null) {
+      this.failure = error;
+      this.options.onFailure?.(error);
+    }
     this.answerArrived();
   }
 

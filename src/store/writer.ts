@@ -13,8 +13,11 @@ import { attempt, openForWriting, type Db } from './database.js';
 
 /** A batch is written when it holds this many flows … */
 const BATCH_FLOWS = 500;
-/** … or when its oldest flow has waited this long (a live capture shows up within a second). */
-const BATCH_MS = 250;
+/**
+ * … or when its oldest flow has waited this long (a live capture shows up within a second): its
+ * owner calls flushIfDue this often, as the database's thread does (background-thread.ts).
+ */
+export const BATCH_MS = 250;
 /**
  * Rows of INSERT OR IGNORE this run wrote (certificates, endpoints), remembered by key: a
  * cluster's few certificates and endpoints come back in every flow, and each would be serialised
@@ -48,7 +51,6 @@ export class StoreWriter {
   private pending: Pending[] = [];
   private readonly written = new LruCache<string, true>(KNOWN_ROWS);
   private oldestPending = 0;
-  private readonly timer: NodeJS.Timeout;
   private readonly statements;
   private readonly writeBatch: (batch: Pending[]) => void;
 
@@ -94,8 +96,6 @@ export class StoreWriter {
         decode_errors = ?, dropped = ?, summary = ? WHERE id = ?`),
     };
     this.writeBatch = db.transaction((batch: Pending[]) => batch.forEach((item) => this.insert(item)));
-    // Flushes a batch that waits for more flows that do not come (a quiet live capture).
-    this.timer = setInterval(() => this.flushIfDue(), BATCH_MS).unref();
   }
 
   addFlow(flow: FlowJson, findings: Finding[]): void {
@@ -132,11 +132,11 @@ export class StoreWriter {
   }
 
   close(): void {
-    clearInterval(this.timer);
     this.db.close();
   }
 
-  private flushIfDue(): void {
+  /** Writes the batch once its oldest flow has waited BATCH_MS (flows that stopped coming). */
+  flushIfDue(): void {
     if (this.pending.length > 0 && Date.now() - this.oldestPending >= BATCH_MS) this.flush();
   }
 
