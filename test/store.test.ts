@@ -488,15 +488,8 @@ describe('databases kwire cannot use', () => {
     expect(kwire(['report', '--db', nowhere])).toMatchObject({ status: 2, stderr: `kwire: ${nowhere}: no such database (kwire read and kwire sniff write one, kwire.db by default)\n` });
   });
 
-  it('stops with one line when the disk fills up while it waits for more input', async () => {
-    const mountPoint = scratch();
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { stdio: 'pipe' });
-    } catch (error) {
-      expect.soft(process.getuid?.(), `mount failed: ${(error as Error).message}`).not.toBe(0);
-      return;
-    }
-    try {
+  it('stops with one line when the disk fills up while it waits for more input', () =>
+    onOneMebibyteDisk(async (mountPoint) => {
       const db = path.join(mountPoint, 'kwire.db');
       const { child, exited } = writerOnStdin(db);
       expect(await waitFor(() => capturesStored(db) === 1), 'the run recorded').toBe(true);
@@ -508,21 +501,10 @@ describe('databases kwire cannot use', () => {
       child.kill('SIGKILL');
       expect(ended, 'kwire ended on its own').not.toBeNull();
       expect(ended).toMatchObject({ code: 2, stdout: '', stderr: `kwire: ${db}: the disk is full (write failed); free space or name another file with --db\n` });
-    } finally {
-      execFileSync('umount', [mountPoint]);
-    }
-  }, 60_000);
+    }), 60_000);
 
-  it('stops with one line when the disk fills up', () => {
-    const mountPoint = scratch();
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { stdio: 'pipe' });
-    } catch (error) {
-      // Needs root and CAP_SYS_ADMIN, as the network namespaces of other tests do.
-      expect.soft(process.getuid?.(), `mount failed: ${(error as Error).message}`).not.toBe(0);
-      return;
-    }
-    try {
+  it('stops with one line when the disk fills up', () =>
+    onOneMebibyteDisk((mountPoint) => {
       // A 1 MiB filesystem takes the schema and a few runs of the sample capture (190 KB each), not sixty.
       const db = path.join(mountPoint, 'kwire.db');
       let failure = null;
@@ -535,11 +517,24 @@ describe('databases kwire cannot use', () => {
       expect(stored).toBeGreaterThan(0);
       expect(failure, 'the disk never filled').not.toBeNull();
       expect(failure).toEqual({ status: 2, stdout: '', stderr: `kwire: ${db}: the disk is full (write failed); free space or name another file with --db\n` });
-    } finally {
-      execFileSync('umount', [mountPoint]);
-    }
-  });
+    }));
 });
+
+/** Runs `body` on a 1 MiB tmpfs mounted for it; without root (mount needs CAP_SYS_ADMIN, as the network namespaces of other tests do), skips. */
+async function onOneMebibyteDisk(body: (mountPoint: string) => void | Promise<void>): Promise<void> {
+  const mountPoint = scratch();
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { stdio: 'pipe' });
+  } catch (error) {
+    expect.soft(process.getuid?.(), `mount failed: ${(error as Error).message}`).not.toBe(0);
+    return;
+  }
+  try {
+    await body(mountPoint);
+  } finally {
+    execFileSync('umount', [mountPoint]);
+  }
+}
 
 describe('secrets never reach the database', () => {
   it('holds none of the planted tokens, whatever the capture', async () => {
