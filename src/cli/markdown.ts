@@ -42,12 +42,12 @@ export function renderMarkdown(capture: CaptureJson, tally: Tally): string {
       out.push(`- flow ${finding.flowId} \`${endpoint(flow.src, flow.sport)} → ${endpoint(flow.dst, flow.dport)}\` ${finding.path}: ${finding.evidence.facts.map(code).join('; ')}${basis} (packets ${finding.evidence.packets.join(', ')})`);
     }
     if (group.count > FLOWS_PER_RULE) out.push(`- … and ${group.count - FLOWS_PER_RULE} more`);
-    const fixes = [...group.fixes];
+    const fixes = group.fixes;
     out.push(
       '',
-      ...fixes.map(([remediation, forPaths]) => `**Fix${fixes.length > 1 ? ` (${[...forPaths].join(', ')})` : ''}:** ${remediation}`),
+      ...fixes.map(([remediation, forPaths]) => `**Fix${fixes.length > 1 ? ` (${forPaths.join(', ')})` : ''}:** ${remediation}`),
       '',
-      ...[...group.references].map((reference) => `- ${reference}`),
+      ...group.references.map((reference) => `- ${reference}`),
       '',
     );
   }

@@ -2,7 +2,7 @@
  * What the summaries count, as data: the path matrix and the findings grouped by rule. The text
  * summary (text.ts) and the markdown report (markdown.ts) print the same numbers, from one Tally.
  */
-import type { CommPath, FlowJson, KwireDocument } from '../model/document.js';
+import type { CommPath, FlowJson } from '../model/document.js';
 import { PATH_ORDER } from '../model/display.js';
 import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
 import { postureOf, type Posture } from '../findings/index.js';
@@ -14,22 +14,36 @@ export interface MatrixRow {
   severities: Map<Severity, number>;
 }
 
-/** The findings of one rule at one severity. */
+/**
+ * The findings of one rule at one severity. "First" and every order here are by flow id, so that
+ * `read` (flows as they end) and `report` (flows by id) print the same summary.
+ */
 export interface FindingGroup {
   /** The first finding: the rule's id, name, title and detail. */
   first: Finding;
   count: number;
-  /** Paths the findings were on, in the order met. */
-  paths: Set<CommPath>;
+  /** Paths the findings were on. */
+  paths: CommPath[];
   /** The first findings, each with its flow. */
   examples: { finding: Finding; flow: FlowJson }[];
   /** Each distinct fix, with the paths it is for (a rule's fix may depend on the path). */
-  fixes: Map<string, Set<CommPath>>;
-  references: Set<string>;
+  fixes: [remediation: string, paths: CommPath[]][];
+  references: string[];
+}
+
+/** A group as it is counted. */
+interface GroupCount {
+  first: Finding;
+  count: number;
+  paths: FirstMet<CommPath>;
+  examples: { finding: Finding; flow: FlowJson }[];
+  fixes: FirstMet<string>;
+  fixPaths: Map<string, FirstMet<CommPath>>;
+  references: FirstMet<string>;
 }
 
 export interface TallyLimits {
-  /** Connections kept for listing, the first ones. */
+  /** Connections kept for listing, those of the lowest ids. */
   listed: number;
   /** Findings kept as examples per group. */
   examples: number;
@@ -39,36 +53,31 @@ export interface TallyLimits {
  * What the summaries print, counted flow by flow as connections end: the path matrix, the
  * connections' states, the findings by rule with a few examples each, and the first connections.
  * Its size does not grow with the capture (a live capture may run for days), so the summary needs
- * no list of every flow.
+ * no list of every flow. What it prints does not depend on the order flows come in: "first" is the
+ * lowest flow id (connections are numbered as they start), and lists are in flow-id order.
  */
 export class Tally {
   connections = 0;
   findings = 0;
-  readonly states = new Map<string, number>();
+  private readonly stateCounts = new Map<string, number>();
+  private readonly stateOrder = new FirstMet<string>();
   readonly severities = new Map<Severity, number>();
   /** One row per path of PATH_ORDER, every path present (zeros included). */
   readonly matrix: ReadonlyMap<CommPath, MatrixRow> = new Map(PATH_ORDER.map((path) => [path, { path, connections: 0, postures: new Map(), severities: new Map() }]));
-  /** The first connections, with their findings. */
+  /** The connections of the lowest ids, with their findings, by id. */
   readonly listed: { flow: FlowJson; findings: Finding[] }[] = [];
-  private readonly groups = new Map<string, FindingGroup>();
+  private readonly groups = new Map<string, GroupCount>();
 
   constructor(private readonly limits: TallyLimits) {}
 
-  /** A whole document's flows and findings, as its run met them. */
-  static of(doc: Pick<KwireDocument, 'flows' | 'findings'>, limits: TallyLimits): Tally {
-    const tally = new Tally(limits);
-    const byFlow = groupBy(doc.findings, (finding) => finding.flowId);
-    for (const flow of doc.flows) tally.add(flow, byFlow.get(flow.id) ?? []);
-    return tally;
-  }
-
   add(flow: FlowJson, findings: Finding[]): void {
     this.connections++;
-    increment(this.states, flow.state);
+    increment(this.stateCounts, flow.state);
+    this.stateOrder.meet(flow.state, flow.id);
     const row = this.matrix.get(flow.path)!;
     row.connections++;
     increment(row.postures, postureOf(flow, findings));
-    if (this.listed.length < this.limits.listed) this.listed.push({ flow, findings });
+    keepLowest(this.listed, { flow, findings }, (listed) => listed.flow.id, this.limits.listed);
     for (const finding of findings) {
       this.findings++;
       increment(this.severities, finding.severity);
@@ -77,40 +86,70 @@ export class Tally {
     }
   }
 
+  /** Each state with its count, in the order of the first connection in it. */
+  states(): [state: string, count: number][] {
+    return this.stateOrder.inOrder().map((state) => [state, this.stateCounts.get(state)!]);
+  }
+
   /** Grouped by rule and severity, worst first, then by rule id. */
   findingGroups(): FindingGroup[] {
-    return [...this.groups.values()].sort(
-      (a, b) => SEVERITIES.indexOf(b.first.severity) - SEVERITIES.indexOf(a.first.severity) || a.first.rule.localeCompare(b.first.rule),
-    );
+    return [...this.groups.values()]
+      .sort((a, b) => SEVERITIES.indexOf(b.first.severity) - SEVERITIES.indexOf(a.first.severity) || a.first.rule.localeCompare(b.first.rule))
+      .map((group) => ({
+        first: group.first,
+        count: group.count,
+        paths: group.paths.inOrder(),
+        examples: group.examples,
+        fixes: group.fixes.inOrder().map((remediation) => [remediation, group.fixPaths.get(remediation)!.inOrder()]),
+        references: group.references.inOrder(),
+      }));
   }
 
   private addToGroup(finding: Finding, flow: FlowJson): void {
     const key = `${finding.rule} ${finding.severity}`;
     let group = this.groups.get(key);
     if (!group) {
-      group = { first: finding, count: 0, paths: new Set(), examples: [], fixes: new Map(), references: new Set() };
+      group = { first: finding, count: 0, paths: new FirstMet(), examples: [], fixes: new FirstMet(), fixPaths: new Map(), references: new FirstMet() };
       this.groups.set(key, group);
     }
+    const id = flow.id;
     group.count++;
-    group.paths.add(finding.path);
-    if (group.examples.length < this.limits.examples) group.examples.push({ finding, flow });
-    const fixPaths = group.fixes.get(finding.remediation);
-    if (fixPaths) fixPaths.add(finding.path);
-    else group.fixes.set(finding.remediation, new Set([finding.path]));
-    for (const reference of finding.references) group.references.add(reference);
+    if (id < group.first.flowId) group.first = finding;
+    group.paths.meet(finding.path, id);
+    keepLowest(group.examples, { finding, flow }, (example) => example.flow.id, this.limits.examples);
+    group.fixes.meet(finding.remediation, id);
+    let fixPaths = group.fixPaths.get(finding.remediation);
+    if (!fixPaths) group.fixPaths.set(finding.remediation, (fixPaths = new FirstMet()));
+    fixPaths.meet(finding.path, id);
+    finding.references.forEach((reference, position) => group.references.meet(reference, id, position));
   }
 }
 
-/** Items by key, in their order; one pass, each list appended to in place (a capture may hold a hundred thousand findings of one rule). */
-function groupBy<K, T>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
+/**
+ * Keys in the order a reading of the flows by id meets them, whatever order the flows come in:
+ * each key keeps the lowest (flow id, position in that flow's list) it was met at.
+ */
+class FirstMet<K> {
+  private readonly met = new Map<K, [flowId: number, position: number]>();
+
+  meet(key: K, flowId: number, position = 0): void {
+    const seen = this.met.get(key);
+    if (seen === undefined || flowId < seen[0] || (flowId === seen[0] && position < seen[1])) this.met.set(key, [flowId, position]);
   }
-  return groups;
+
+  inOrder(): K[] {
+    return [...this.met].sort(([, a], [, b]) => a[0] - b[0] || a[1] - b[1]).map(([key]) => key);
+  }
+}
+
+/** Adds `item` to `list` (sorted by id), keeping only the `limit` of lowest ids. */
+function keepLowest<T>(list: T[], item: T, idOf: (item: T) => number, limit: number): void {
+  const id = idOf(item);
+  if (list.length >= limit && id > idOf(list[list.length - 1])) return;
+  let at = list.length;
+  while (at > 0 && idOf(list[at - 1]) > id) at--;
+  list.splice(at, 0, item);
+  if (list.length > limit) list.pop();
 }
 
 /** `2 critical, 1 high`, worst first; '' for none. */

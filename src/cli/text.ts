@@ -37,7 +37,7 @@ export function renderSummary(capture: CaptureJson, tally: Tally): string {
   if (tcp) lines.push(`tcp      ${tcp}`);
   if (capture.damage) lines.push(`damage   at byte ${count.format(capture.damage.offset)}: ${capture.damage.message}`);
   if (capture.live) lines.push(`live     ${liveLine(capture.live)}`);
-  lines.push(`flows    ${count.format(tally.connections)} TCP connection${tally.connections === 1 ? '' : 's'}${stateTally(tally.states)}`, '');
+  lines.push(`flows    ${count.format(tally.connections)} TCP connection${tally.connections === 1 ? '' : 's'}${stateTally(tally.states())}`, '');
   if (tally.connections === 0) return lines.join('\n') + '\n';
 
   lines.push(...matrixLines(tally), '', ...findingLines(tally), '');
@@ -95,14 +95,14 @@ function findingLines(tally: Tally): string[] {
   const lines = [`findings ${count.format(tally.findings)}: ${severityList(tally.severities, count.format)}`];
   for (const group of tally.findingGroups()) {
     const { first } = group;
-    const paths = [...group.paths].join(', ');
+    const paths = group.paths.join(', ');
     lines.push('', `${first.rule} ${first.severity.toUpperCase()}  ${first.name}: ${first.title}  (${count.format(group.count)} connection${group.count === 1 ? '' : 's'}: ${paths})`);
     for (const { finding, flow } of group.examples.slice(0, EXAMPLES_PER_RULE)) {
       const basis = finding.evidence.basis === 'observed' ? '' : ` [${finding.evidence.basis}]`;
       lines.push(`  flow ${finding.flowId}  ${endpoint(flow.src, flow.sport)} → ${endpoint(flow.dst, flow.dport)}  ${finding.evidence.facts.join('; ')}${basis}  (packets ${finding.evidence.packets.join(', ')})`);
     }
     if (group.count > EXAMPLES_PER_RULE) lines.push(`  … and ${count.format(group.count - EXAMPLES_PER_RULE)} more`);
-    for (const [remediation, forPaths] of group.fixes) lines.push(`  fix${group.fixes.size > 1 ? ` (${[...forPaths].join(', ')})` : ''}: ${remediation}`);
+    for (const [remediation, forPaths] of group.fixes) lines.push(`  fix${group.fixes.length > 1 ? ` (${forPaths.join(', ')})` : ''}: ${remediation}`);
   }
   return lines;
 }
@@ -131,9 +131,9 @@ function serverCertCell(flow: FlowJson): string {
   return flow.tls.resumed && flow.tls.serverChain.length === 0 ? 'resumed' : flow.tls.serverCertVerdict;
 }
 
-function stateTally(states: ReadonlyMap<string, number>): string {
-  if (states.size === 0) return '';
-  return ': ' + [...states].map(([state, n]) => `${count.format(n)} ${state}`).join(', ');
+function stateTally(states: [string, number][]): string {
+  if (states.length === 0) return '';
+  return ': ' + states.map(([state, n]) => `${count.format(n)} ${state}`).join(', ');
 }
 
 /** How a live capture went: backend, interface and filter, then where packets were lost. */
