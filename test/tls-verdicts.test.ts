@@ -42,11 +42,16 @@ interface Handshake {
 /** Runs one TLS 1.2 exchange per case on loopback while tcpdump records it; returns the capture. */
 async function record(cases: Handshake[]): Promise<string> {
   const pcap = file('verdicts.pcap');
-  const tcpdump = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-s', '0', '-Z', 'root', '-w', pcap, 'tcp and host 127.0.0.1 and portrange 20000-60999'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Other tests' loopback traffic may match the filter too: a buffer of 16 MiB, not 2.
+  const tcpdump = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-B', '16384', '-U', '-s', '0', '-Z', 'root', '-w', pcap, 'tcp and host 127.0.0.1 and portrange 20000-60999'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let said = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('tcpdump did not start')), 10_000);
     tcpdump.stderr.on('data', (text: Buffer) => {
-      if (text.toString().includes('listening on')) {
+      said += text.toString();
+      if (said.includes('listening on')) {
         clearTimeout(timer);
         resolve();
       }
@@ -77,6 +82,8 @@ async function record(cases: Handshake[]): Promise<string> {
     tcpdump.kill('SIGINT');
     await once(tcpdump, 'exit');
   }
+  // A handshake missing from the capture is the capture's fault, not kwire's: say which.
+  expect(/(\d+) packets? dropped by kernel/.exec(said)?.[1], `tcpdump: ${said}`).toBe('0');
   return pcap;
 }
 
