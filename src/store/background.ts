@@ -3,7 +3,7 @@
  * flow costs the analysis the copy that hands it over (about 8 µs) instead of its rows (33–60 µs).
  * Live, the thread also yields the core to the analysis (nice 19, background-thread.ts): flows end
  * in bursts, and a burst written at once held the reading back past the kernel's buffer (at
- * 200,000 packets/s on one core, packets were lost in 9 runs of 9; with the thread, in 2 of 9).
+ * 200,000 packets/s on one core, packets were lost in 11 runs of 11; with the thread, in 3 of 11).
  *
  * The thread writes in order, in StoreWriter's batches; at most MAX_QUEUED_FLOWS wait for it, past
  * that `ready()` holds the reading back as a slow reader of --ndjson does. A failure of the thread
