@@ -37,8 +37,8 @@ interface GroupCount {
   count: number;
   paths: FirstMet<CommPath>;
   examples: { finding: Finding; flow: FlowJson }[];
-  fixes: FirstMet<string>;
-  fixPaths: Map<string, FirstMet<CommPath>>;
+  /** Each distinct fix with the paths it was met on. */
+  fixes: Map<string, FirstMet<CommPath>>;
   references: FirstMet<string>;
 }
 
@@ -100,7 +100,8 @@ export class Tally {
         count: group.count,
         paths: group.paths.inOrder(),
         examples: group.examples,
-        fixes: group.fixes.inOrder().map((remediation) => [remediation, group.fixPaths.get(remediation)!.inOrder()]),
+        // A fix is first met with the first of its paths.
+        fixes: [...group.fixes].sort(([, a], [, b]) => a.compareFirst(b)).map(([remediation, paths]) => [remediation, paths.inOrder()]),
         references: group.references.inOrder(),
       }));
   }
@@ -109,7 +110,7 @@ export class Tally {
     const key = `${finding.rule} ${finding.severity}`;
     let group = this.groups.get(key);
     if (!group) {
-      group = { first: finding, count: 0, paths: new FirstMet(), examples: [], fixes: new FirstMet(), fixPaths: new Map(), references: new FirstMet() };
+      group = { first: finding, count: 0, paths: new FirstMet(), examples: [], fixes: new Map(), references: new FirstMet() };
       this.groups.set(key, group);
     }
     const id = flow.id;
@@ -117,9 +118,8 @@ export class Tally {
     if (id < group.first.flowId) group.first = finding;
     group.paths.meet(finding.path, id);
     keepLowest(group.examples, { finding, flow }, (example) => example.flow.id, this.limits.examples);
-    group.fixes.meet(finding.remediation, id);
-    let fixPaths = group.fixPaths.get(finding.remediation);
-    if (!fixPaths) group.fixPaths.set(finding.remediation, (fixPaths = new FirstMet()));
+    let fixPaths = group.fixes.get(finding.remediation);
+    if (!fixPaths) group.fixes.set(finding.remediation, (fixPaths = new FirstMet()));
     fixPaths.meet(finding.path, id);
     finding.references.forEach((reference, position) => group.references.meet(reference, id, position));
   }
@@ -133,14 +133,26 @@ class FirstMet<K> {
   private readonly met = new Map<K, [flowId: number, position: number]>();
 
   meet(key: K, flowId: number, position = 0): void {
+    const rank: [number, number] = [flowId, position];
     const seen = this.met.get(key);
-    if (seen === undefined || flowId < seen[0] || (flowId === seen[0] && position < seen[1])) this.met.set(key, [flowId, position]);
+    if (seen === undefined || byRank(rank, seen) < 0) this.met.set(key, rank);
   }
 
   inOrder(): K[] {
-    return [...this.met].sort(([, a], [, b]) => a[0] - b[0] || a[1] - b[1]).map(([key]) => key);
+    return [...this.met].sort(([, a], [, b]) => byRank(a, b)).map(([key]) => key);
+  }
+
+  /** Which of two sets met its first key first (each has met one at least). */
+  compareFirst(other: FirstMet<unknown>): number {
+    return byRank(this.lowest(), other.lowest());
+  }
+
+  private lowest(): [number, number] {
+    return [...this.met.values()].reduce((low, rank) => (byRank(rank, low) < 0 ? rank : low));
   }
 }
+
+const byRank = (a: [number, number], b: [number, number]): number => a[0] - b[0] || a[1] - b[1];
 
 /** Adds `item` to `list` (sorted by id), keeping only the `limit` of lowest ids. */
 function keepLowest<T>(list: T[], item: T, idOf: (item: T) => number, limit: number): void {
