@@ -56,18 +56,7 @@ function writerOnStdin(db: string): { child: ChildProcess; exited: Promise<{ cod
 }
 
 /** Runs recorded in the database; 0 before the writer has made it and its schema. */
-const capturesStored = (db: string): number => {
-  if (!existsSync(db)) return 0;
-  try {
-    const reader = StoreReader.open(db);
-    const runs = reader.captures().length;
-    reader.close();
-    return runs;
-  } catch (error) {
-    if ((error as StoreError).code === 'DB_NOT_KWIRE') return 0;
-    throw error;
-  }
-};
+const capturesStored = (db: string): number => countStored(db, (reader) => reader.captures().length);
 
 /** Writes zeros into `file` until the filesystem is full. */
 function fillUp(file: string): void {
@@ -83,7 +72,14 @@ function fillUp(file: string): void {
 }
 
 /** Flows of the latest run; 0 before the writer has made the database and its schema. */
-const flowsStored = (db: string): number => {
+const flowsStored = (db: string): number =>
+  countStored(db, (reader) => {
+    const id = reader.latestCaptureId();
+    return id === null ? 0 : reader.flowCount(id);
+  });
+
+/** What `count` reads of the database, or 0 before the writer has made it and its schema. */
+function countStored(db: string, count: (reader: StoreReader) => number): number {
   if (!existsSync(db)) return 0;
   let reader: StoreReader;
   try {
@@ -93,12 +89,11 @@ const flowsStored = (db: string): number => {
     throw error;
   }
   try {
-    const id = reader.latestCaptureId();
-    return id === null ? 0 : reader.flowCount(id);
+    return count(reader);
   } finally {
     reader.close();
   }
-};
+}
 
 describe('what read stores, report gives back', () => {
   it('the same document, summary and findings, for the sample, scenario captures and one whose flows end out of order', () => {
