@@ -10,7 +10,7 @@
  * in finally, the namespaces removed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,6 +22,7 @@ import { hasTool } from './stacks/stacks.js';
 import { STEP_TIMEOUT_MS, sleep, waitForOutput } from './stacks/processes.js';
 import { repoRoot } from './helpers/corpus.js';
 import { kwire } from './helpers/cli.js';
+import { CAP_BUFFER_KIB, TCPDUMP_BUFFER_KIB } from '../src/capture/live/index.js';
 
 const KWIRE = path.join(repoRoot, 'bin', 'kwire');
 /** Several paths, secure and not, through every kind of stack the scenarios use. */
@@ -113,6 +114,27 @@ async function stopKwire(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 3 * STEP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
+}
+
+/** The capture process of a kwire that listens (its only child). */
+function captureProcessOf(sniffing: Sniffing): string {
+  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(sniffing.child.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
+  expect(children).toHaveLength(1);
+  return children[0];
+}
+
+/**
+ * The bytes of the kernel's capture ring in a process's memory: libpcap maps it from the packet
+ * socket, which /proc/PID/map_files names (root only).
+ */
+function ringBytes(pid: string): number {
+  let bytes = 0;
+  for (const range of readdirSync(`/proc/${pid}/map_files`)) {
+    if (!readlinkSync(`/proc/${pid}/map_files/${range}`).startsWith('socket:')) continue;
+    const [start, end] = range.split('-').map((hex) => Number.parseInt(hex, 16));
+    bytes += end - start;
+  }
+  return bytes;
 }
 
 /** A scenario's traffic, as recordScenario runs it, without its tcpdump: kwire is capturing. */
@@ -239,6 +261,9 @@ describe('kwire sniff: usage', () => {
     expect(usageError(['-i', 'lo', '--count', '0'])).toBe("kwire: sniff: --count takes a positive integer (got '0')\n");
     expect(usageError(['-i', 'lo', '--duration', 'soon'])).toBe("kwire: sniff: --duration takes a positive number of seconds (got 'soon')\n");
     expect(usageError(['-i', 'lo', '--json', '--ndjson'])).toBe('kwire: sniff: --json and --ndjson are exclusive\n');
+    expect(usageError(['-i', 'lo', '-B', '0'])).toBe("kwire: sniff: --buffer-size takes a positive integer (got '0')\n");
+    // libpcap takes the size in bytes, as an int.
+    expect(usageError(['-i', 'lo', '--buffer-size', '2097152'])).toBe("kwire: sniff: --buffer-size takes at most 2097151 KiB (got '2097152')\n");
   });
 
   it('--help shows the command, its backends and its exit status', () => {
@@ -329,9 +354,10 @@ describe('kwire sniff: what a user gets wrong (exit 2, one line naming the inter
       const sniffing = await startSniffHere(['-i', 'lo', `tcp port ${port}`, '--backend', backend, '--no-db', '--json', '-q']);
       try {
         // The capture process writes into a kernel pipe (not a socketpair: a socket buffer per write).
-        const capturing = spawnSync('ps', ['-o', 'pid=', '--ppid', String(sniffing.child.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
-        expect(capturing).toHaveLength(1);
-        expect(statSync(`/proc/${capturing[0]}/fd/1`).isFIFO()).toBe(true);
+        const capturing = captureProcessOf(sniffing);
+        expect(statSync(`/proc/${capturing}/fd/1`).isFIFO()).toBe(true);
+        // libpcap got the backend's kernel buffer (it may round the ring up, never down).
+        expect(ringBytes(capturing)).toBeGreaterThanOrEqual((backend === 'cap' ? CAP_BUFFER_KIB : TCPDUMP_BUFFER_KIB) * 1024);
         // Refused: a SYN and a RST, then the stop at once.
         spawnSync('curl', ['-s', '--max-time', '2', `http://127.0.0.1:${port}/`], { timeout: STEP_TIMEOUT_MS });
         expect(await interrupt(sniffing)).toBe(0);
@@ -341,6 +367,20 @@ describe('kwire sniff: what a user gets wrong (exit 2, one line naming the inter
       const out = sniffing.stdout();
       const doc = JSON.parse(out) as KwireDocument;
       expect(doc.flows.map(({ dport, state, packets }) => ({ dport, state, packets }))).toEqual([{ dport: Number(port), state: 'reset', packets: { c2s: 1, s2c: 1 } }]);
+    }, 60_000);
+  }
+
+  for (const { backend, skip } of backends) {
+    it.skipIf(skip !== null)(`${backend}: -B sets the kernel's buffer, as tcpdump -B does${skip ? ` (skipped: ${skip})` : ''}`, async () => {
+      const sniffing = await startSniffHere(['-i', 'lo', 'tcp port 9', '--backend', backend, '-B', '8192', '--no-db', '-q']);
+      try {
+        const ring = ringBytes(captureProcessOf(sniffing));
+        expect(ring).toBeGreaterThanOrEqual(8192 * 1024);
+        expect(ring).toBeLessThan((backend === 'cap' ? CAP_BUFFER_KIB : TCPDUMP_BUFFER_KIB) * 1024);
+        expect(await interrupt(sniffing)).toBe(0);
+      } finally {
+        await stopKwire(sniffing.child);
+      }
     }, 60_000);
   }
 

@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KwireError } from '../model/errors.js';
 import { SEVERITIES, type Severity } from '../model/finding.js';
+import { CAP_BUFFER_KIB, MAX_BUFFER_KIB, TCPDUMP_BUFFER_KIB } from '../capture/live/index.js';
 
 export class UsageError extends KwireError {
   constructor(message: string) {
@@ -65,6 +66,8 @@ export interface SniffOptions extends Omit<ReadOptions, 'input'> {
   count: number | null;
   /** `--write FILE`: also save the raw packets as pcapng. */
   write: string | null;
+  /** `-B KiB`, `--buffer-size KiB` (tcpdump's): the kernel's capture buffer; null for the backend's default. */
+  bufferKiB: number | null;
 }
 
 const SNIFF_BACKENDS: readonly SniffOptions['backend'][] = ['auto', 'cap', 'tcpdump'];
@@ -93,6 +96,7 @@ const sniffOptions = {
   duration: { type: 'string' },
   count: { type: 'string', short: 'c' },
   write: { type: 'string', short: 'w' },
+  'buffer-size': { type: 'string', short: 'B' },
 } satisfies ParseArgsConfig['options'];
 
 const checkOptions = { ...readOptions, 'fail-on': { type: 'string', default: DEFAULT_FAIL_ON } } satisfies ParseArgsConfig['options'];
@@ -155,6 +159,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
         duration: positiveNumber('--duration', values.duration, false),
         count: positiveNumber('--count', values.count, true),
         write: values.write ?? null,
+        bufferKiB: bufferSize(values['buffer-size']),
       },
     };
   }
@@ -190,6 +195,13 @@ function positiveNumber(option: string, value: string | undefined, integer: bool
     throw new UsageError(`sniff: ${option} takes a positive ${integer ? 'integer' : 'number of seconds'} (got '${value}')`);
   }
   return number;
+}
+
+/** `sniff -B KiB`: a positive integer that libpcap can take (an int of bytes), or null when not given. */
+function bufferSize(value: string | undefined): number | null {
+  const kib = positiveNumber('--buffer-size', value, true);
+  if (kib !== null && kib > MAX_BUFFER_KIB) throw new UsageError(`sniff: --buffer-size takes at most ${MAX_BUFFER_KIB} KiB (got '${value}')`);
+  return kib;
 }
 
 /** The options read and check share: one capture, and how to print what it holds. */
@@ -294,7 +306,7 @@ Examples:
   kwire check captures/scenarios/apiserver-kubelet-mtls.pcap --cluster captures/scenarios/cluster.yaml
   kwire check node1.pcap --fail-on high --ca /etc/kubernetes/pki/ca.crt -q || echo "unsafe paths found"
   kwire check node1.pcap --json --fail-on critical > result.json`,
-  sniff: `Usage: kwire sniff -i IFACE [BPF EXPRESSION...] [options] [--duration S] [--count N] [--backend auto|cap|tcpdump] [--write FILE]
+  sniff: `Usage: kwire sniff -i IFACE [BPF EXPRESSION...] [options] [--duration S] [--count N] [--backend auto|cap|tcpdump] [--write FILE] [-B KiB]
 
 Captures from a network interface and analyses the packets as they come, as 'kwire read' does a
 file: connections are finished as they close or go idle (by the wall clock too), stored and
@@ -309,9 +321,14 @@ BPF expression as tcpdump takes it. Needs root, or node with the capture capabil
   -w, --write FILE also save the raw packets as pcapng (as tcpdump -w), to replay with 'kwire read FILE'
   --backend NAME   auto (default: cap when it loaded, else tcpdump); cap (libpcap through the optional
                    cap module, in a capture process of kwire's: timestamps taken on arrival, kernel
-                   drops unknown); or tcpdump (tcpdump -i IFACE -B 65536 -U -s 0 -w - FILTER: the
+                   drops unknown); or tcpdump (tcpdump -i IFACE -B KiB -U -s 0 -w - FILTER: the
                    kernel's timestamps and drop counts; packets arrive up to a second late, and a
                    stop waits that second so that none is lost)
+  -B, --buffer-size KiB
+                   the kernel's capture buffer, as tcpdump -B: packets wait there while kwire is
+                   busy, and the kernel drops them past it (default ${TCPDUMP_BUFFER_KIB} with tcpdump;
+                   ${CAP_BUFFER_KIB} with cap, where each packet takes a slot sized for the largest: on
+                   an interface with offloads, about 1,000 packets)
 
 ${COMMON_OPTIONS}
 

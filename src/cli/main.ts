@@ -168,12 +168,12 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
 /** Runs the pipeline over the file of `read` and `check`, or the interface of `sniff`. */
 function runCapture(options: ReadOptions | SniffOptions, analyzeOptions: AnalyzeOptions) {
   if ('input' in options) return analyze(options.input, analyzeOptions);
-  const { interface: iface, filter, backend, count, duration, write } = options;
+  const { interface: iface, filter, backend, count, duration, write, bufferKiB } = options;
   const onStart = () => {
     // What tcpdump says when it starts: the test stacks and users wait for it.
     if (!options.tui) process.stderr.write(`kwire: listening on ${iface}${filter === '' ? '' : ` (${filter})`}; Ctrl-C stops\n`);
   };
-  return sniff({ interface: iface, filter, backend, count, durationSeconds: duration, write }, { ...analyzeOptions, onStart });
+  return sniff({ interface: iface, filter, backend, count, durationSeconds: duration, write, bufferKiB }, { ...analyzeOptions, onStart });
 }
 
 /** The run's row in the database: its source and the options that shaped it. */

@@ -1,5 +1,5 @@
 /**
- * The `cap` backend's capture process: `node cap-worker.js IFACE FILTER`. It opens the interface
+ * The `cap` backend's capture process: `node cap-worker.js IFACE FILTER BUFFER_KIB`. It opens the interface
  * through the optional `cap` binding (libpcap) and writes what it captures to stdout as a pcap
  * stream, which kwire reads as it reads tcpdump's (readCapture). It runs apart from kwire because
  * the binding aborts its process when the interface goes down or disappears (cap 0.2.1 asserts on
@@ -24,8 +24,6 @@ const CHUNK_BYTES = 1 << 20;
 const FLUSH_MS = 5;
 /** What may wait for kwire beyond the pipe before packets are dropped (and counted). */
 const QUEUE_BYTES = 64 << 20;
-/** The kernel's capture buffer for libpcap: bursts wait there while this process copies. */
-const KERNEL_BUFFER_BYTES = 64 << 20;
 
 /** The binding's link type names (its binding.cc) as LINKTYPE_* values. */
 const LINKTYPES: Record<string, number> = { NULL: 0, ETHERNET: 1, RAW: 101, LINKTYPE_LINUX_SLL: 113, IEEE802_11_RADIO: 127 };
@@ -37,7 +35,10 @@ function fail(message: string): never {
   process.exit(3);
 }
 
-const [iface, filter = ''] = process.argv.slice(2);
+const [iface, filter, bufferKiB] = process.argv.slice(2);
+// The kernel's capture buffer for libpcap (kwire's -B): bursts wait there while this process copies.
+const kernelBufferBytes = Number(bufferKiB) * 1024;
+if (!(kernelBufferBytes > 0)) fail(`usage: cap-worker.js IFACE FILTER BUFFER_KIB (got buffer '${bufferKiB}')`);
 const cap = loadCap();
 if (cap instanceof Error) fail(cap.message.split('\n')[0]);
 if (iface !== 'any' && !cap.Cap.deviceList().some((device) => device.name === iface)) fail(`${iface}: No such device exists`);
@@ -46,7 +47,7 @@ const packet = Buffer.allocUnsafe(SNAPLEN + 1);
 const handle = new cap.Cap();
 let linktypeName: string;
 try {
-  linktypeName = handle.open(iface, filter, KERNEL_BUFFER_BYTES, packet);
+  linktypeName = handle.open(iface, filter, kernelBufferBytes, packet);
 } catch (error) {
   fail((error as Error).message);
 }

@@ -26,11 +26,21 @@ export function loadCap(): CapModule | Error {
   }
 }
 
-export function capCommand(iface: string, filter: string): CaptureCommand {
+/**
+ * The kernel's capture buffer for the binding (KiB): 64 MiB. The binding asks libpcap for immediate
+ * mode, whose ring (TPACKET_V2) has one slot per packet, sized for the largest packet: 64 KiB on an
+ * interface with offloads (a veth, most NICs), in a block of 128 KiB. So 64 MiB maps 128 MiB of
+ * kernel memory and holds about 1,000 packets (/proc/PID/map_files of the worker); twice that
+ * would buy 1,000 more packets for 128 MiB more.
+ */
+export const CAP_BUFFER_KIB = 64 << 10;
+
+/** `bufferKiB`: the kernel's capture buffer (-B), or null for CAP_BUFFER_KIB. */
+export function capCommand(iface: string, filter: string, bufferKiB: number | null): CaptureCommand {
   return {
     backend: 'cap',
     command: process.execPath,
-    args: [fileURLToPath(new URL('./cap-worker.js', import.meta.url)), iface, filter],
+    args: [fileURLToPath(new URL('./cap-worker.js', import.meta.url)), iface, filter, String(bufferKiB ?? CAP_BUFFER_KIB)],
     timestamps: 'arrival',
     prefix: 'kwire-cap: ',
     // Immediate mode, and the worker writes everything on SIGINT.

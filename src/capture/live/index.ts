@@ -13,6 +13,8 @@ import { ENOUGH_PACKETS, PipedCaptureSource } from './piped.js';
 import { findTcpdump, tcpdumpCommand } from './tcpdump.js';
 
 export { PcapngWriter } from './pcapng-writer.js';
+export { CAP_BUFFER_KIB } from './cap.js';
+export { TCPDUMP_BUFFER_KIB } from './tcpdump.js';
 export { CaptureStats } from './piped.js';
 
 export interface LiveCaptureOptions {
@@ -26,7 +28,12 @@ export interface LiveCaptureOptions {
   durationSeconds?: number | null;
   /** Also save the raw packets to this pcapng file. */
   write?: string | null;
+  /** The kernel's capture buffer in KiB (tcpdump -B), at most MAX_BUFFER_KIB; each backend has its default. */
+  bufferKiB?: number | null;
 }
+
+/** pcap_set_buffer_size takes an int of bytes. */
+export const MAX_BUFFER_KIB = Math.floor(0x7fffffff / 1024);
 
 /** Where the backends come from: the real ones, or a test's. */
 export interface Backends {
@@ -54,16 +61,17 @@ export async function openLiveCapture(options: LiveCaptureOptions, backends: Bac
 
 async function openBackend(options: LiveCaptureOptions, backends: Backends): Promise<PacketSource> {
   const iface = options.interface;
+  const bufferKiB = options.bufferKiB ?? null;
   if (options.backend !== 'tcpdump') {
     const cap = backends.loadCap();
     // Loaded here only to choose: the worker loads it again to capture.
-    if (!(cap instanceof Error)) return PipedCaptureSource.open(capCommand(iface, options.filter), iface, options.filter);
+    if (!(cap instanceof Error)) return PipedCaptureSource.open(capCommand(iface, options.filter, bufferKiB), iface, options.filter);
     if (options.backend === 'cap') {
       throw new LiveCaptureError('NO_BACKEND', `${iface}: the cap backend did not load (${firstLine(cap.message)}); ${HOW_TO_GET_CAP}, or use --backend tcpdump`);
     }
   }
   const tcpdump = backends.findTcpdump();
-  if (tcpdump !== null) return PipedCaptureSource.open(tcpdumpCommand(tcpdump, iface, options.filter), iface, options.filter);
+  if (tcpdump !== null) return PipedCaptureSource.open(tcpdumpCommand(tcpdump, iface, options.filter, bufferKiB), iface, options.filter);
   throw new LiveCaptureError(
     'NO_BACKEND',
     options.backend === 'tcpdump'

@@ -1,5 +1,5 @@
 /**
- * The `tcpdump` backend: `tcpdump -i IFACE -B 65536 -U -s 0 -w - FILTER`, its pcap stream read by
+ * The `tcpdump` backend: `tcpdump -i IFACE -B KiB -U -s 0 -w - FILTER`, its pcap stream read by
  * the same reader as a file: the kernel's timestamps, and the kernel's drops from tcpdump's
  * statistics.
  *
@@ -29,20 +29,25 @@ export function findTcpdump(): string | null {
   return null;
 }
 
-/**
- * The kernel's capture buffer (tcpdump -B, KiB): libpcap's default of 2 MiB holds a few
- * milliseconds at 200,000 packets/s, less than kwire may take on a garbage collection.
- */
-const KERNEL_BUFFER_KIB = 64 << 10;
-
 /** tcpdump's read timeout (1000 ms, not settable), which is the kernel's block timer, and a margin. */
 const HOLDS_UP_TO_MS = 1100;
 
-export function tcpdumpCommand(tcpdump: string, iface: string, filter: string): CaptureCommand {
+/**
+ * The kernel's capture buffer (tcpdump -B, KiB), where packets wait while kwire is busy: 128 MiB,
+ * Zeek's AF_Packet default. libpcap's own 2 MiB holds about 10 ms at 200,000 packets/s. Without
+ * immediate mode libpcap packs packets into blocks (TPACKET_V3), so 128 MiB holds about half a
+ * second of the benchmark traffic, and it absorbed the bursts that 64 MiB did not: at 200,000
+ * packets/s on one core with the database, nothing lost in 11 runs of 12, against 4 of 12 with
+ * 64 MiB, interleaved (bench/RESULTS.md).
+ */
+export const TCPDUMP_BUFFER_KIB = 128 << 10;
+
+/** `bufferKiB`: the kernel's capture buffer (-B), or null for TCPDUMP_BUFFER_KIB. */
+export function tcpdumpCommand(tcpdump: string, iface: string, filter: string, bufferKiB: number | null): CaptureCommand {
   return {
     backend: 'tcpdump',
     command: tcpdump,
-    args: ['-i', iface, '-B', String(KERNEL_BUFFER_KIB), '-U', '-s', '0', '-w', '-', ...(filter === '' ? [] : [filter])],
+    args: ['-i', iface, '-B', String(bufferKiB ?? TCPDUMP_BUFFER_KIB), '-U', '-s', '0', '-w', '-', ...(filter === '' ? [] : [filter])],
     timestamps: 'kernel',
     prefix: 'tcpdump: ',
     holdsUpToMs: HOLDS_UP_TO_MS,
