@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { killAll, run, runSync, start, waitExit, waitForLine, hasCommand } from './lib/proc.mjs';
 import { removeStaleNamespaces } from './lib/netns.mjs';
 import { readCaptureFile } from '../dist/capture/index.js';
+import { CAP_BUFFER_KIB, TCPDUMP_BUFFER_KIB } from '../dist/capture/live/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -154,7 +155,8 @@ function section(rows) {
     '- how: `tcpreplay -K --loop=N --pps=RATE --pps-multi=100 --timer=nano` on one end of a veth pair between two network',
     '  namespaces, pinned to core 0 with the kernel\'s delivery (which runs in the sender\'s context on a veth); the',
     `  file (${count(filePackets)} packets) looped to last about ${seconds} s. \`kwire sniff -i eth0\` on the other end, printing its`,
-    '  summary as a user runs it, with `--no-db` (store `none`) or into a database (`db`), pinned with `taskset` (all',
+    `  summary as a user runs it (kwire's default kernel buffer: -B ${TCPDUMP_BUFFER_KIB} with tcpdump, ${CAP_BUFFER_KIB} with cap),`,
+    '  with `--no-db` (store `none`) or into a database (`db`), pinned with `taskset` (all',
     '  its threads) to core 1. Layout `one-core`: its capture process (tcpdump, or the cap worker) on core 1 too;',
     '  `split`: on core 0, beside the replay. SIGINT 2 s after the replay. "lost" is packets sent minus packets',
     '  analysed: drops anywhere (the kernel, kwire), counted or not. CPU seconds include start-up and the end.',
