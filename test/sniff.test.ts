@@ -10,6 +10,7 @@
  * in finally, the namespaces removed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -383,6 +384,51 @@ describe('kwire sniff: what a user gets wrong (exit 2, one line naming the inter
       }
     }, 60_000);
   }
+
+  it.skipIf(rootBlocker !== null || !hasTool('tcpdump'))(`the kernel's drops are counted, stored, and warned about${rootBlocker ? ` (skipped: ${rootBlocker})` : ''}`, async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'kwire-sniff-drops-'));
+    const port = 20_000 + ((process.pid + 3) % 20_000);
+    const receiver = createSocket('udp4');
+    const sender = createSocket('udp4');
+    try {
+      await new Promise<void>((resolve) => receiver.bind(port, '127.0.0.1', resolve));
+      const db = path.join(work, 'drops.db');
+      const sniffing = await startSniffHere(['-i', 'lo', `udp port ${port}`, '--backend', 'tcpdump', '-B', '1024', '--db', db, '--json']);
+      const datagrams = 4000;
+      try {
+        // kwire stopped: tcpdump fills the pipe and blocks, the 1 MiB ring fills, the kernel drops.
+        process.kill(sniffing.child.pid!, 'SIGSTOP');
+        const payload = Buffer.alloc(1400, 7);
+        for (let i = 0; i < datagrams; i++) await new Promise((resolve) => sender.send(payload, port, '127.0.0.1', resolve));
+        process.kill(sniffing.child.pid!, 'SIGCONT');
+        expect(await interrupt(sniffing)).toBe(0);
+      } finally {
+        sniffing.child.kill('SIGCONT');
+        await stopKwire(sniffing.child);
+      }
+      const doc = JSON.parse(sniffing.stdout()) as KwireDocument;
+      const dropped = doc.capture.live!.droppedByKernel!;
+      expect(dropped).toBeGreaterThan(0);
+      expect(doc.capture.packets).toBeGreaterThan(0);
+      expect(doc.capture.packets).toBeLessThan(datagrams);
+      expect(doc.capture.dropped).toBe(dropped);
+      const received = doc.capture.live!.received;
+      const format = (n: number) => n.toLocaleString('en-US');
+      expect(sniffing.stderr()).toContain(
+        `kwire: warning: lo: the kernel dropped ${format(dropped)} of the ${format(received)} packets received (${((100 * dropped) / received).toFixed(2)}%): the capture fell behind`,
+      );
+      const stored = new Database(db, { readonly: true });
+      try {
+        expect(stored.prepare('SELECT dropped FROM captures').get()).toEqual({ dropped });
+      } finally {
+        stored.close();
+      }
+    } finally {
+      receiver.close();
+      sender.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it.skipIf(rootBlocker !== null || !hasTool('tcpdump') || !hasTool('curl'))(`--count stops after that many packets, --duration bounds the wait${rootBlocker ? ` (skipped: ${rootBlocker})` : ''}`, async () => {
     const work = mkdtempSync(path.join(tmpdir(), 'kwire-sniff-count-'));

@@ -14,7 +14,7 @@ import { parseCommandLine, usage, UsageError, type CheckOptions, type ReadOption
 import type { CaptureJson, FlowJson } from '../model/document.js';
 import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
 import { BackgroundWriter, StoreReader, type FlowWithFindings } from '../store/index.js';
-import { MAX_CONNECTION_ROWS, renderSummary } from './text.js';
+import { MAX_CONNECTION_ROWS, liveLossWarning, renderSummary } from './text.js';
 import { FLOWS_PER_RULE, renderMarkdown } from './markdown.js';
 import { Tally } from './tally.js';
 import { ProgressLine } from './progress.js';
@@ -151,6 +151,8 @@ async function read(options: ReadOptions | SniffOptions): Promise<Record<Severit
     if (doc.capture.live?.ended) {
       process.stderr.write(`kwire: warning: ${doc.capture.source}: ${doc.capture.live.ended}; kept the ${doc.capture.packets} packets captured\n`);
     }
+    const lost = doc.capture.live && liveLossWarning(doc.capture.live);
+    if (lost) process.stderr.write(lost);
     if (doc.capture.interrupted) process.stderr.write(`kwire: interrupted: kept the ${doc.capture.packets} packets read\n`);
     if (options.json) await writeDocument(process.stdout, doc.capture, doc.flows, doc.findings);
     else if (options.ndjson) out.write(JSON.stringify({ type: 'capture', ...doc.capture }) + '\n');

@@ -136,6 +136,23 @@ function stateTally(states: [string, number][]): string {
   return ': ' + states.map(([state, n]) => `${count.format(n)} ${state}`).join(', ');
 }
 
+/**
+ * The warning a live capture that lost packets ends with (null when it lost none it knows of): the
+ * analysis misses what was dropped (a handshake, a request, and the findings they would have
+ * given), and the user can do something about it.
+ */
+export function liveLossWarning(live: LiveCaptureInfo): string | null {
+  const share = (n: number) => `${count.format(n)} of the ${count.format(live.received)} packets received (${((100 * n) / Math.max(live.received, 1)).toFixed(2)}%)`;
+  const lines: string[] = [];
+  if (live.droppedByKernel) {
+    lines.push(`the kernel dropped ${share(live.droppedByKernel)}: the capture fell behind, and connections may miss packets and findings; a larger kernel buffer (-B KiB) absorbs longer bursts`);
+  }
+  if (live.droppedByKwire > 0) {
+    lines.push(`kwire dropped ${share(live.droppedByKwire)}: the analysis fell behind the capture, and connections may miss packets and findings; --backend tcpdump costs less per packet`);
+  }
+  return lines.length === 0 ? null : lines.map((line) => `kwire: warning: ${live.interface}: ${line}\n`).join('');
+}
+
 /** How a live capture went: backend, interface and filter, then where packets were lost. */
 function liveLine(live: LiveCaptureInfo): string {
   const kernel = live.droppedByKernel === null ? 'kernel drops unknown (cap)' : `${count.format(live.droppedByKernel)} dropped by the kernel`;
