@@ -5,7 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KwireError } from '../model/errors.js';
 import { SEVERITIES, type Severity } from '../model/finding.js';
-import { CAP_BUFFER_KIB, MAX_BUFFER_KIB, TCPDUMP_BUFFER_KIB } from '../capture/live/index.js';
+import { CAP_BUFFER_KIB, TCPDUMP_BUFFER_KIB, bufferSizeProblem } from '../capture/live/index.js';
 
 export class UsageError extends KwireError {
   constructor(message: string) {
@@ -197,10 +197,12 @@ function positiveNumber(option: string, value: string | undefined, integer: bool
   return number;
 }
 
-/** `sniff -B KiB`: a positive integer that libpcap can take (an int of bytes), or null when not given. */
+/** `sniff -B KiB`: the kernel's capture buffer, or null when not given. */
 function bufferSize(value: string | undefined): number | null {
-  const kib = positiveNumber('--buffer-size', value, true);
-  if (kib !== null && kib > MAX_BUFFER_KIB) throw new UsageError(`sniff: --buffer-size takes at most ${MAX_BUFFER_KIB} KiB (got '${value}')`);
+  if (value === undefined) return null;
+  const kib = Number(value);
+  const problem = bufferSizeProblem(kib);
+  if (problem) throw new UsageError(`sniff: --buffer-size takes ${problem} (got '${value}')`);
   return kib;
 }
 

@@ -142,10 +142,14 @@ function stateTally(states: [string, number][]): string {
  * given), and the user can do something about it.
  */
 export function liveLossWarning(live: LiveCaptureInfo): string | null {
-  const share = (n: number) => `${count.format(n)} of the ${count.format(live.received)} packets received (${((100 * n) / Math.max(live.received, 1)).toFixed(2)}%)`;
+  // tcpdump's "received by filter" includes the kernel's drops (and counts loopback packets twice);
+  // drops by the interface come on top of it, so a share is given only where it can be one.
+  const share = (n: number) =>
+    n <= live.received ? `${count.format(n)} of the ${count.format(live.received)} packets received (${((100 * n) / live.received).toFixed(2)}%)` : `${count.format(n)} packets`;
   const lines: string[] = [];
-  if (live.droppedByKernel) {
-    lines.push(`the kernel dropped ${share(live.droppedByKernel)}: the capture fell behind, and connections may miss packets and findings; a larger kernel buffer (-B KiB) absorbs longer bursts`);
+  const byKernel = live.droppedByKernel ?? 0;
+  if (byKernel > 0) {
+    lines.push(`the kernel dropped ${share(byKernel)}: the capture fell behind, and connections may miss packets and findings; a larger kernel buffer (-B KiB) absorbs longer bursts`);
   }
   if (live.droppedByKwire > 0) {
     lines.push(`kwire dropped ${share(live.droppedByKwire)}: the analysis fell behind the capture, and connections may miss packets and findings; --backend tcpdump costs less per packet`);

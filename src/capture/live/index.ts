@@ -28,12 +28,19 @@ export interface LiveCaptureOptions {
   durationSeconds?: number | null;
   /** Also save the raw packets to this pcapng file. */
   write?: string | null;
-  /** The kernel's capture buffer in KiB (tcpdump -B), at most MAX_BUFFER_KIB; each backend has its default. */
+  /** The kernel's capture buffer in KiB (tcpdump -B; see bufferSizeProblem); each backend has its default. */
   bufferKiB?: number | null;
 }
 
 /** pcap_set_buffer_size takes an int of bytes. */
-export const MAX_BUFFER_KIB = Math.floor(0x7fffffff / 1024);
+const MAX_BUFFER_KIB = Math.floor(0x7fffffff / 1024);
+
+/** Why `kib` cannot be the kernel's capture buffer, or null when it can. */
+export function bufferSizeProblem(kib: number): string | null {
+  if (!(Number.isInteger(kib) && kib > 0)) return 'a positive integer of KiB';
+  if (kib > MAX_BUFFER_KIB) return `at most ${MAX_BUFFER_KIB} KiB`;
+  return null;
+}
 
 /** Where the backends come from: the real ones, or a test's. */
 export interface Backends {
@@ -62,6 +69,8 @@ export async function openLiveCapture(options: LiveCaptureOptions, backends: Bac
 async function openBackend(options: LiveCaptureOptions, backends: Backends): Promise<PacketSource> {
   const iface = options.interface;
   const bufferKiB = options.bufferKiB ?? null;
+  const problem = bufferKiB === null ? null : bufferSizeProblem(bufferKiB);
+  if (problem) throw new RangeError(`${iface}: the kernel's capture buffer takes ${problem} (got ${bufferKiB})`);
   if (options.backend !== 'tcpdump') {
     const cap = backends.loadCap();
     // Loaded here only to choose: the worker loads it again to capture.

@@ -11,7 +11,9 @@ import type { Frame } from '../../model/frame.js';
 import { LiveCaptureError } from '../../model/errors.js';
 import { readChunks } from '../testing.js';
 import { captureOpenError } from './errors.js';
-import { CaptureStats, PcapngWriter, openLiveCapture } from './index.js';
+import { CAP_BUFFER_KIB, CaptureStats, PcapngWriter, TCPDUMP_BUFFER_KIB, openLiveCapture } from './index.js';
+import { capCommand } from './cap.js';
+import { tcpdumpCommand } from './tcpdump.js';
 
 const newFrame = (): Frame => ({ index: 0, ts: 0, linktype: 1, buf: Buffer.alloc(0), offset: 0, caplen: 0, origlen: 0, iface: 0 });
 const packetOf = (n: number, length: number) => Buffer.alloc(length, n & 0xff);
@@ -121,5 +123,27 @@ describe('choosing the backend', () => {
   it('auto falls back to tcpdump when cap did not load', async () => {
     // A tcpdump that cannot start shows that it was chosen: its message reaches the user.
     await expect(open('auto', () => '/bin/false')).rejects.toThrow(/^br0: cannot capture \(tcpdump: /);
+  });
+});
+
+describe("the kernel's capture buffer on the capture processes' command lines", () => {
+  it('tcpdump gets -B KiB, or its default', () => {
+    expect(tcpdumpCommand('/usr/bin/tcpdump', 'br0', 'tcp port 443', 8192).args).toEqual(['-i', 'br0', '-B', '8192', '-U', '-s', '0', '-w', '-', 'tcp port 443']);
+    expect(tcpdumpCommand('/usr/bin/tcpdump', 'br0', '', null).args).toEqual(['-i', 'br0', '-B', String(TCPDUMP_BUFFER_KIB), '-U', '-s', '0', '-w', '-']);
+  });
+
+  it('the cap worker gets it third, after a filter that may be empty', () => {
+    expect(capCommand('br0', '', 8192).args.slice(1)).toEqual(['br0', '', '8192']);
+    expect(capCommand('br0', 'tcp', null).args.slice(1)).toEqual(['br0', 'tcp', String(CAP_BUFFER_KIB)]);
+  });
+
+  it('a buffer libpcap cannot take is refused before any capture starts', async () => {
+    const backends = { loadCap: () => new Error('no cap'), findTcpdump: () => '/bin/false' };
+    for (const bufferKiB of [0, 1.5, 2_097_152]) {
+      await expect(openLiveCapture({ interface: 'br0', filter: '', backend: 'auto', bufferKiB }, backends)).rejects.toThrow(RangeError);
+    }
+    await expect(openLiveCapture({ interface: 'br0', filter: '', backend: 'auto', bufferKiB: 0 }, backends)).rejects.toThrow(
+      "br0: the kernel's capture buffer takes a positive integer of KiB (got 0)",
+    );
   });
 });

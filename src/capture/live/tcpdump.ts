@@ -37,8 +37,8 @@ const HOLDS_UP_TO_MS = 1100;
  * Zeek's AF_Packet default. libpcap's own 2 MiB holds about 10 ms at 200,000 packets/s. Without
  * immediate mode libpcap packs packets into blocks (TPACKET_V3), so 128 MiB holds about half a
  * second of the benchmark traffic, and it absorbed the bursts that 64 MiB did not: at 200,000
- * packets/s on one core with the database, nothing lost in 11 runs of 12, against 4 of 12 with
- * 64 MiB, interleaved (bench/RESULTS.md).
+ * packets/s on one core with the database, nothing lost in 19 runs of 24 (the others when the
+ * machine was slow), against 4 of 12 with 64 MiB (bench/RESULTS.md).
  */
 export const TCPDUMP_BUFFER_KIB = 128 << 10;
 
