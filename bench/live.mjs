@@ -7,7 +7,8 @@
 // kwire prints its summary, as `sudo kwire sniff -i eth0` does, with or without its database
 // (--stores none,db). Writes a dated section into bench/RESULTS.md. Needs root and tcpreplay.
 //   node bench/live.mjs [--file bench/out/bench.pcap] [--rates 100000,150000,200000] [--backends cap,tcpdump]
-//                       [--stores none,db] [--layouts one-core] [--seconds 20]
+//                       [--stores none,db] [--layouts one-core] [--seconds 20] [--buffer KiB]
+// --buffer passes kwire's -B (the kernel's capture buffer); without it, kwire's defaults.
 // Layouts (2 cores or more): `one-core` puts kwire and its capture process on core 1 and the replay
 // on core 0; `split` leaves core 1 to kwire alone and puts the capture process with the replay.
 import { spawnSync } from 'node:child_process';
@@ -37,6 +38,7 @@ const { values: options } = parseArgs({
     stores: { type: 'string', default: 'none,db' },
     layouts: { type: 'string', default: 'one-core' },
     seconds: { type: 'string', default: '20' },
+    buffer: { type: 'string' },
   },
 });
 const file = resolve(options.file);
@@ -45,6 +47,7 @@ const backends = options.backends.split(',');
 const stores = options.stores.split(',');
 const layouts = options.layouts.split(',');
 const seconds = Number(options.seconds);
+const bufferArgs = options.buffer === undefined ? [] : ['-B', options.buffer];
 /** Packets in the file, read by kwire's own capture reader (tcpreplay loops it to last `seconds`). */
 const filePackets = existsSync(file) ? (await readCaptureFile(file, { frame() {}, secrets() {}, interfaceStats() {} })).frames : 0;
 
@@ -110,7 +113,7 @@ async function measure(backend, rate, layout, store) {
   const storeArgs = store === 'db' ? ['--db', join(scratch, 'kwire.db')] : ['--no-db'];
   // `ip netns exec` and taskset exec: the child's pid is kwire's. Pinned from the start, as
   // `taskset -c 1 kwire sniff` runs: every thread and child it makes inherits the core.
-  const kwire = start('ip', ['netns', 'exec', RX, 'taskset', '-c', kwireCpu, process.execPath, join(ROOT, 'bin', 'kwire'), 'sniff', '-i', 'eth0', '--backend', backend, ...storeArgs]);
+  const kwire = start('ip', ['netns', 'exec', RX, 'taskset', '-c', kwireCpu, process.execPath, join(ROOT, 'bin', 'kwire'), 'sniff', '-i', 'eth0', '--backend', backend, ...bufferArgs, ...storeArgs]);
   let out = '';
   kwire.stdout.on('data', (chunk) => { out += chunk; });
   try {
@@ -155,7 +158,7 @@ function section(rows) {
     '- how: `tcpreplay -K --loop=N --pps=RATE --pps-multi=100 --timer=nano` on one end of a veth pair between two network',
     '  namespaces, pinned to core 0 with the kernel\'s delivery (which runs in the sender\'s context on a veth); the',
     `  file (${count(filePackets)} packets) looped to last about ${seconds} s. \`kwire sniff -i eth0\` on the other end, printing its`,
-    `  summary as a user runs it (kwire's default kernel buffer: -B ${TCPDUMP_BUFFER_KIB} with tcpdump, ${CAP_BUFFER_KIB} with cap),`,
+    `  summary as a user runs it (${options.buffer === undefined ? `kwire's default kernel buffer: -B ${TCPDUMP_BUFFER_KIB} with tcpdump, ${CAP_BUFFER_KIB} with cap` : `-B ${options.buffer}`}),`,
     '  with `--no-db` (store `none`) or into a database (`db`), pinned with `taskset` (all',
     '  its threads) to core 1. Layout `one-core`: its capture process (tcpdump, or the cap worker) on core 1 too;',
     '  `split`: on core 0, beside the replay. SIGINT 2 s after the replay. "lost" is packets sent minus packets',
