@@ -10,9 +10,11 @@
 //                       [--stores none,db] [--layouts one-core] [--seconds 20] [--buffer KiB]
 // --buffer passes kwire's -B (the kernel's capture buffer); without it, kwire's defaults.
 // Layouts (2 cores or more): `one-core` puts kwire and its capture process on core 1 and the replay
-// on core 0; `split` leaves core 1 to kwire alone and puts the capture process with the replay.
+// on core 0; `split` leaves core 1 to kwire alone and puts the capture process with the replay;
+// `db-apart` moves only kwire's database thread to a core of its own (core 2), or with two cores to
+// core 0, beside the replay.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +106,18 @@ function cpuSeconds(pid) {
   }
 }
 
+/** The thread of kwire that writes the database: live, the only one at nice 19 (store/background-thread.ts). */
+async function databaseThread(pid) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      if (fields[16] === '19') return tid;
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`kwire (pid ${pid}) has no thread at nice 19: layout db-apart needs --stores db`);
+}
+
 /** One replay at `rate` packets/s for about `seconds` while kwire captures with `backend`, storing into a database or not. */
 async function measure(backend, rate, layout, store) {
   const [kwireCpu, replayCpu] = cpus().length >= 2 ? ['1', '0'] : ['0', '0'];
@@ -120,6 +134,7 @@ async function measure(backend, rate, layout, store) {
     await waitForLine(kwire, kwire.stderr, /kwire: listening on/, 30_000);
     const captureProcesses = runSync('ps', ['-o', 'pid=', '--ppid', String(kwire.pid)]).split('\n').map((line) => line.trim()).filter(Boolean);
     if (layout === 'split') for (const pid of captureProcesses) runSync('taskset', ['-a', '-p', '-c', replayCpu, pid]);
+    if (layout === 'db-apart') runSync('taskset', ['-p', '-c', cpus().length >= 3 ? '2' : replayCpu, await databaseThread(kwire.pid)]);
     // Batches of 100 with a nanosleep between them: the replay leaves time on its core instead of spinning.
     const speed = rate === 'max' ? ['--topspeed'] : [`--pps=${rate}`, '--pps-multi=100', '--timer=nano'];
     // -K loads the file into memory first: the disk does not set the pace.
@@ -161,7 +176,9 @@ function section(rows) {
     `  summary as a user runs it (${options.buffer === undefined ? `kwire's default kernel buffer: -B ${TCPDUMP_BUFFER_KIB} with tcpdump, ${CAP_BUFFER_KIB} with cap` : `-B ${options.buffer}`}),`,
     '  with `--no-db` (store `none`) or into a database (`db`), pinned with `taskset` (all',
     '  its threads) to core 1. Layout `one-core`: its capture process (tcpdump, or the cap worker) on core 1 too;',
-    '  `split`: on core 0, beside the replay. SIGINT 2 s after the replay. "lost" is packets sent minus packets',
+    '  `split`: on core 0, beside the replay; `db-apart`: only kwire\'s database thread apart (core 2, or core 0 beside',
+    '  the replay on 2 cores).',
+    '  SIGINT 2 s after the replay. "lost" is packets sent minus packets',
     '  analysed: drops anywhere (the kernel, kwire), counted or not. CPU seconds include start-up and the end.',
     '',
     '| layout | backend | store | target pps | achieved pps | s | sent | analysed | dropped by kernel | dropped by kwire | lost | lost % | flows | CPU s kwire | CPU s capture process | µs per packet, both | peak RSS MB |',
