@@ -144,7 +144,7 @@ describe('what read stores, report gives back', () => {
     const findingsOf = (id: number) => findings.filter((finding) => finding.flowId === id);
     const late = flows.find((flow) => findingsOf(flow.id).length > 0 && flow.id > 3)!;
     const db = path.join(scratch(), 'kwire.db');
-    const writer = StoreWriter.open(db, { source: sample, format: 'file', options: {} });
+    const writer = StoreWriter.resume(db, StoreWriter.record(db, { source: sample, format: 'file', options: {} }));
     for (const flow of flows) if (flow !== late) writer.addFlow(flow, findingsOf(flow.id));
     writer.flush();
 

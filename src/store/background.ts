@@ -78,9 +78,7 @@ export class BackgroundWriter {
    * run before the capture with StoreWriter's one line; the thread then writes into that run.
    */
   static open(file: string, start: CaptureStart, options: BackgroundOptions): BackgroundWriter {
-    const opening = StoreWriter.open(file, start);
-    opening.close();
-    return new BackgroundWriter(file, opening.captureId, options);
+    return new BackgroundWriter(file, StoreWriter.record(file, start), options);
   }
 
   private constructor(

@@ -54,20 +54,22 @@ export class StoreWriter {
   private readonly statements;
   private readonly writeBatch: (batch: Pending[]) => void;
 
-  /** Opens the database and records a new run in it. */
-  static open(file: string, start: CaptureStart): StoreWriter {
+  /**
+   * Records a new run in the database (made or migrated if need be) and closes it: its capture id,
+   * for `resume`. A database kwire cannot use throws StoreError's one line here.
+   */
+  static record(file: string, start: CaptureStart): number {
     const db = openForWriting(file);
     try {
       const insert = attempt(file, 'prepare', () => db.prepare('INSERT INTO captures (source, format, started, options) VALUES (?, ?, ?, ?)'));
       const { lastInsertRowid } = attempt(file, 'write', () => insert.run(start.source, start.format, Date.now() / 1000, JSON.stringify(start.options)));
-      return new StoreWriter(db, file, Number(lastInsertRowid));
-    } catch (error) {
+      return Number(lastInsertRowid);
+    } finally {
       db.close();
-      throw error;
     }
   }
 
-  /** Writes on into a run that `open` recorded (the writer's thread, background.ts). */
+  /** Writes into a run that `record` recorded (the writer's thread, background.ts). */
   static resume(file: string, captureId: number): StoreWriter {
     return new StoreWriter(openForWriting(file), file, captureId);
   }
